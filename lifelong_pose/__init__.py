@@ -1,0 +1,63 @@
+"""lifelong-pose: a benchmark suite for lifelong domain-adaptive 3D human pose estimation.
+
+The top level stays light (no torch, no avalanche) so that ``lifelong-pose --help`` and the
+registry listing are instant; heavy modules load when data or benchmarks are built.
+
+    import lifelong_pose as lp
+    scenario = lp.make("cross_dataset", data="sim", seed=0)
+    scenario.benchmark.train_stream
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifelong_pose.registry import (
+    RegistryError,
+    ScenarioSpec,
+    StrategySpec,
+    scenario_registry,
+    strategy_registry,
+)
+
+__version__ = "0.1.0"
+
+
+def register(id: str, entry_point: str, *, description: str = "", **kwargs: Any) -> ScenarioSpec:
+    """Register a scenario id (``name-vN``) whose entry point returns a ``StreamDefinition``."""
+    return scenario_registry.register(id, entry_point, description=description, **kwargs)
+
+
+def make(id: str, **overrides: Any) -> Any:
+    """Build scenario ``id`` (``cross_dataset`` = newest version, ``cross_dataset-v0`` pinned).
+
+    Common overrides: ``data`` (``sim``/``real``), ``seed``, ``profile`` (``quick``/``paper``),
+    ``bvh_dir``; any other goes to the scenario's entry point and is type-checked.
+    """
+    return scenario_registry.make(id, **overrides)
+
+
+def spec(id: str) -> ScenarioSpec:
+    """The registered spec of scenario ``id``."""
+    return scenario_registry.spec(id)
+
+
+def register_strategy(id: str, entry_point: str, *, description: str = "", **kwargs: Any) -> StrategySpec:
+    """Register a strategy id whose entry point is an Avalanche template class."""
+    return strategy_registry.register(id, entry_point, description=description, **kwargs)
+
+
+registry = scenario_registry
+
+__all__ = [
+    "RegistryError",
+    "ScenarioSpec",
+    "StrategySpec",
+    "make",
+    "register",
+    "register_strategy",
+    "registry",
+    "scenario_registry",
+    "spec",
+    "strategy_registry",
+]

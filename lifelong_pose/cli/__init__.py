@@ -1,0 +1,1 @@
+"""The ``lifelong-pose`` command line."""

@@ -1,0 +1,158 @@
+"""``lifelong-pose``: list, describe and preview scenarios.
+
+Only the standard library and the registry load before a subcommand runs, so ``--help`` and
+``list`` stay instant; torch and avalanche load inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from lifelong_pose.registry import RegistryError, scenario_registry, strategy_registry
+
+
+def _scenario_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", help="scenario id, e.g. cross_dataset or cross_dataset-v0")
+    parser.add_argument("--data", default="sim", choices=["sim", "real"], help="data backend (default: sim)")
+    parser.add_argument("--seed", type=int, default=0, help="world seed (default: 0)")
+    parser.add_argument("--profile", default="quick", choices=["quick", "paper"], help="sizes (default: quick)")
+    parser.add_argument("--bvh-dir", default=None, help="a folder of BVH files to add to the motion library")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lifelong-pose",
+        description="Benchmark suite for lifelong domain-adaptive 3D human pose estimation.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="list registered scenarios or strategies")
+    listing.add_argument("what", choices=["scenarios", "strategies"])
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+
+    describe = commands.add_parser("describe", help="the domains of a scenario, in order, with factors and sizes")
+    _scenario_options(describe)
+    describe.add_argument("--json", action="store_true", help="machine-readable output")
+    describe.add_argument("--no-sizes", action="store_true", help="skip building the data (factors only)")
+
+    data = commands.add_parser("data", help="look at a scenario's data")
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
+    preview = data_commands.add_parser("preview", help="draw every domain: 2D, 3D and the shifting distributions")
+    _scenario_options(preview)
+    preview.add_argument("--out", default="preview.png", help="image to write (default: preview.png)")
+    preview.add_argument("--poses", type=int, default=4, help="poses drawn per domain (default: 4)")
+    return parser
+
+
+def _make(args: argparse.Namespace) -> Any:
+    import lifelong_pose as lp
+
+    overrides: dict[str, Any] = {"data": args.data, "seed": args.seed, "profile": args.profile}
+    if args.bvh_dir:
+        overrides["bvh_dir"] = args.bvh_dir
+    return lp.make(args.scenario, **overrides)
+
+
+def _list(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    registry = scenario_registry if args.what == "scenarios" else strategy_registry
+    rows = []
+    for spec in registry.all():
+        row: dict[str, Any] = {
+            "id": spec.id,
+            "versions": ", ".join(f"v{v}" for v in registry.versions(spec.name) if v is not None),
+        }
+        if args.what == "scenarios":
+            row["domains"] = _domain_count(spec)
+            row["backends"] = ", ".join(spec.backends)  # type: ignore[attr-defined]
+        row["description"] = spec.description
+        rows.append(row)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif rows:
+        print(tabulate(rows, headers="keys"))
+    else:
+        print(f"No {args.what} registered.")
+    return 0
+
+
+def _domain_count(spec: Any) -> int | str:
+    """Domains in the stream, from its (light) definition; '?' with a warning if it fails."""
+    from lifelong_pose.registry import load_entry_point
+
+    try:
+        definition = load_entry_point(spec.entry_point)(
+            **{k: v for k, v in spec.kwargs.items() if k not in ("data", "seed", "bvh_dir")}
+        )
+        return len(definition.domains)
+    except Exception as error:  # a broken plugin must not break the listing
+        warnings.warn(f"Scenario {spec.id!r} could not be loaded: {error}", stacklevel=2)
+        return "?"
+
+
+def _describe(args: argparse.Namespace) -> int:
+    scenario = _make(args)
+    rows = scenario.describe(sizes=not args.no_sizes)
+    if args.json:
+        print(
+            json.dumps({"id": scenario.spec.id, "spec": json.loads(scenario.spec.to_json()), "domains": rows}, indent=2)
+        )
+        return 0
+    from tabulate import tabulate
+
+    print(f"{scenario.spec.id}: {scenario.definition.description}")
+    print(f"data={scenario.data_backend} seed={scenario.seed} profile={scenario.profile} layout={scenario.layout}\n")
+    table = []
+    for row in rows:
+        factors = row["factors"]
+        cams, motion, bodies, obs = factors["cameras"], factors["motion"], factors["bodies"], factors["observation"]
+        entry = {
+            "#": row["index"],
+            "domain": row["name"],
+            "role": row["role"],
+            "bodies": f"{bodies['count']} x h{bodies['height_mean']:.2f}",
+            "cameras": f"{cams['count']} {cams['name']}{' moving' if cams['moving'] else ''}",
+            "image": "x".join(map(str, cams["image_size"])),
+            "f (px)": f"{cams['focal_px'][0]:g}",
+            "fps": f"{motion['fps']:g}",
+            "speed": "{:g}-{:g}".format(*motion["speed"]),
+            "2D": obs["kind"] + (f" {obs['noise']:g}" if obs["kind"] != "clean" else ""),
+        }
+        if "train_frames" in row:
+            entry.update(train=row["train_frames"], test=row["test_frames"], actions=len(row["actions"]))
+        table.append(entry)
+    print(tabulate(table, headers="keys"))
+    print()
+    for row in rows:
+        print(f"  {row['index']}. {row['name']}: {row['description']}")
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from lifelong_pose.preview import render_preview
+
+    path = render_preview(_make(args), args.out, poses_per_domain=args.poses)
+    print(f"Wrote {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"list": _list, "describe": _describe, "data": _preview}
+    try:
+        return handlers[args.command](args)
+    except (RegistryError, ValueError, TypeError, FileNotFoundError) as error:
+        print(f"lifelong-pose: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Versioned ids, frozen specs and the scenario and strategy registries."""
+
+from lifelong_pose.registry.ids import ParsedId, parse_id
+from lifelong_pose.registry.loading import check_kwargs, load_entry_point
+from lifelong_pose.registry.registration import (
+    PluginWarning,
+    Registry,
+    RegistryError,
+    scenario_registry,
+    strategy_registry,
+)
+from lifelong_pose.registry.specs import ScenarioSpec, Spec, StrategySpec
+
+__all__ = [
+    "ParsedId",
+    "PluginWarning",
+    "Registry",
+    "RegistryError",
+    "ScenarioSpec",
+    "Spec",
+    "StrategySpec",
+    "check_kwargs",
+    "load_entry_point",
+    "parse_id",
+    "scenario_registry",
+    "strategy_registry",
+]

@@ -1,0 +1,30 @@
+"""The built-in domain streams, registered exactly as a third-party plugin would register its own.
+
+Shipped as ``lifelong_pose.scenarios`` (setuptools ``package-dir``). Each id names one fixed
+stream; a change of meaning gets a new ``-vN``.
+"""
+
+from lifelong_pose.registry import scenario_registry
+
+_STREAMS = "lifelong_pose.scenarios.streams"
+
+scenario_registry.register(
+    "cross_scenario-v0",
+    entry_point=f"{_STREAMS}:cross_scenario",
+    description="H3.6M-like lab: source subject S1, then new subjects S5, S6, S7, S8 (same cameras)",
+)
+scenario_registry.register(
+    "cross_dataset-v0",
+    entry_point=f"{_STREAMS}:cross_dataset",
+    description="H3.6M-like lab -> 3DHP-like studio -> 3DPW-like hand-held outdoor (16 joints)",
+)
+scenario_registry.register(
+    "cross_camera-v0",
+    entry_point=f"{_STREAMS}:cross_camera",
+    description="The same people seen from new camera placements: high, low, close-wide, far-tele",
+)
+scenario_registry.register(
+    "long_stream-v0",
+    entry_point=f"{_STREAMS}:long_stream",
+    description="12 domains mixing subjects, rigs, noise, speed and frame rate, revisiting earlier ones",
+)
