@@ -1,41 +1,35 @@
-"""Skeleton layouts, bones and KCS, and camera geometry."""
+"""Skeleton layouts, bones and KCS, and camera geometry.
 
-from lifelong_pose.geometry.bones import bone_lengths, bone_vectors, kcs
-from lifelong_pose.geometry.camera import (
-    INTRINSICS_SIZE,
-    camera_to_world,
-    image_coordinates,
-    look_at,
-    normalize_intrinsics,
-    normalize_screen_coordinates,
-    project_to_2d,
-    world_to_camera,
-)
-from lifelong_pose.geometry.skeleton import (
-    COMMON16,
-    FROM_H36M,
-    H36M17,
-    LAYOUTS,
-    JointLayout,
-    get_layout,
-)
+The layouts load eagerly (pure Python); the torch functions load on first use, so that code
+which only needs joint names (the registry listing, stream definitions) never imports torch.
+"""
 
-__all__ = [
-    "COMMON16",
-    "FROM_H36M",
-    "H36M17",
-    "INTRINSICS_SIZE",
-    "LAYOUTS",
-    "JointLayout",
-    "bone_lengths",
-    "bone_vectors",
-    "camera_to_world",
-    "get_layout",
-    "image_coordinates",
-    "kcs",
-    "look_at",
-    "normalize_intrinsics",
-    "normalize_screen_coordinates",
-    "project_to_2d",
-    "world_to_camera",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from lifelong_pose.geometry.skeleton import COMMON16, FROM_H36M, H36M17, LAYOUTS, JointLayout, get_layout
+
+_LAZY = {
+    "bone_lengths": "bones",
+    "bone_vectors": "bones",
+    "kcs": "bones",
+    "INTRINSICS_SIZE": "camera",
+    "camera_to_world": "camera",
+    "image_coordinates": "camera",
+    "look_at": "camera",
+    "normalize_intrinsics": "camera",
+    "normalize_screen_coordinates": "camera",
+    "project_to_2d": "camera",
+    "world_to_camera": "camera",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"lifelong_pose.geometry.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'lifelong_pose.geometry' has no attribute {name!r}")
+
+
+__all__ = ["COMMON16", "FROM_H36M", "H36M17", "LAYOUTS", "JointLayout", "get_layout", *_LAZY]

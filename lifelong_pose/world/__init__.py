@@ -1,0 +1,1 @@
+"""The simulated world: domain factors, bodies, cameras, 2D observation models and generation."""
