@@ -106,7 +106,7 @@ def test_load_entry_point_from_file(tmp_path) -> None:
     plugin = tmp_path / "my_plugin.py"
     plugin.write_text("class MyStrategy:\n    answer = 42\n")
     assert load_entry_point(f"{plugin}:MyStrategy").answer == 42
-    with pytest.raises(ImportError, match="has no attribute 'MyStrateg'.*Did you mean 'MyStrategy'"):
+    with pytest.raises(ImportError, match=r"has no attribute 'MyStrateg'.*Did you mean 'MyStrategy'"):
         load_entry_point(f"{plugin}:MyStrateg")
     with pytest.raises(ImportError, match="does not exist"):
         load_entry_point(f"{tmp_path / 'missing.py'}:X")

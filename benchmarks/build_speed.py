@@ -1,0 +1,73 @@
+"""Time to build scenarios (quick and paper profiles) and frames per second of the generator.
+
+    python benchmarks/build_speed.py            # writes benchmarks/results/build_speed.md
+
+Figures are measured in one run on the machine at hand; compare ratios, not absolute seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from tabulate import tabulate
+
+import lifelong_pose as lp
+from lifelong_pose.motion import load_deepmimic_clips
+from lifelong_pose.world.statistics import summary_table
+
+
+def build_all(scenario_id: str, profile: str) -> dict[str, float | str | int]:
+    """Generate every domain of a scenario and its benchmark; report seconds and frames."""
+    start = time.perf_counter()
+    scenario = lp.make(scenario_id, profile=profile, seed=0)
+    frames = sum(len(scenario.train_data(i)) + len(scenario.test_data(i)) for i in range(scenario.num_domains))
+    generated = time.perf_counter() - start
+    scenario.benchmark  # noqa: B018 (builds the Avalanche datasets)
+    total = time.perf_counter() - start
+    return {
+        "scenario": scenario_id,
+        "profile": profile,
+        "domains": scenario.num_domains,
+        "frames": frames,
+        "generate_s": round(generated, 2),
+        "with_benchmark_s": round(total, 2),
+        "frames_per_s": round(frames / generated),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="benchmarks/results/build_speed.md")
+    parser.add_argument("--skip-paper", action="store_true")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    load_deepmimic_clips()
+    clip_s = time.perf_counter() - start
+    import avalanche  # noqa: F401  (import once, so the rows time our work, not avalanche's import)
+
+    rows = [build_all(sid, "quick") for sid in ("cross_scenario", "cross_dataset", "cross_camera", "long_stream")]
+    if not args.skip_paper:
+        rows.append(build_all("cross_dataset", "paper"))
+    stats = []
+    for sid in ("cross_dataset", "cross_scenario"):
+        scenario = lp.make(sid)
+        for row in summary_table([scenario.test_data(i) for i in range(scenario.num_domains)]):
+            stats.append({"scenario": sid, **{k: v for k, v in row.items() if not k.endswith("elbow_angle_std")}})
+    text = [
+        f"Loading the 15 DeepMimic clips: {clip_s:.2f} s\n",
+        "## Build time\n",
+        tabulate(rows, headers="keys", tablefmt="github"),
+        "\n\n## Per-domain statistics (test splits, seed 0)\n",
+        tabulate(stats, headers="keys", tablefmt="github", floatfmt=".3f"),
+        "",
+    ]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(text))
+    print("\n".join(text))
+
+
+if __name__ == "__main__":
+    main()
