@@ -65,9 +65,7 @@ def avalanche_dataset(data: DomainData, receptive_field: int = 1):
     """An ``AvalancheDataset`` over ``data`` with task label 0 (domain-incremental: one task)."""
     from avalanche.benchmarks.utils import AvalancheDataset, DataAttribute
 
-    task_labels = DataAttribute(
-        torch.zeros(len(data), dtype=torch.long).tolist(), "targets_task_labels", use_in_getitem=True
-    )
+    task_labels = DataAttribute([0] * len(data), "targets_task_labels", use_in_getitem=True)
     return AvalancheDataset([PoseFrames(data, receptive_field)], data_attributes=[task_labels])
 
 

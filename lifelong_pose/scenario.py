@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 DATA_BACKENDS = ("sim", "real")
 # Options every scenario takes; the rest go to the scenario's entry point.
-COMMON_OPTIONS = ("data", "seed", "profile", "bvh_dir", "data_root")
+COMMON_OPTIONS = ("data", "seed", "profile", "bvh_dir")
 
 
 class Scenario:

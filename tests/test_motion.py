@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-from lifelong_pose.geometry.skeleton import H36M17
+from lifelong_pose.geometry import H36M17, bone_lengths
 from lifelong_pose.motion import (
     MotionClip,
     MotionError,
@@ -19,11 +20,11 @@ from lifelong_pose.motion import (
 )
 from lifelong_pose.motion.deepmimic import pybullet_data_path
 
-BONE_PAIRS = [(p, c) for c, p in enumerate(H36M17.parents) if p >= 0]
+BONE_PAIRS = H36M17.bones
 
 
 def _bone_lengths(X: np.ndarray) -> np.ndarray:
-    return np.stack([np.linalg.norm(X[:, c] - X[:, p], axis=-1) for p, c in BONE_PAIRS], axis=1)
+    return bone_lengths(torch.as_tensor(X), H36M17).numpy()
 
 
 def test_deepmimic_library(clips: list[MotionClip]) -> None:

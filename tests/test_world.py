@@ -82,10 +82,8 @@ def test_train_and_test_share_no_frames(clips: list[MotionClip]) -> None:
     train, test = splits["train"], splits["test"]
     # compare body-frame poses (camera and heading removed): root-relative 3D, same body and camera
     for body in range(2):
-        a = train.X3d[(train.body_id == body) & (train.camera_id == 0)].flatten(1)
-        b = test.X3d[(test.body_id == body) & (test.camera_id == 0)].flatten(1)
-        a_pose = a.reshape(len(a), 17, 3)
-        b_pose = b.reshape(len(b), 17, 3)
+        a_pose = train.X3d[(train.body_id == body) & (train.camera_id == 0)]
+        b_pose = test.X3d[(test.body_id == body) & (test.camera_id == 0)]
         # a rotation-invariant signature: all pairwise joint distances
         sig_a = torch.cdist(a_pose, a_pose).flatten(1)
         sig_b = torch.cdist(b_pose, b_pose).flatten(1)

@@ -85,11 +85,11 @@ def _list(args: argparse.Namespace) -> int:
 def _domain_count(spec: Any) -> int | str:
     """Domains in the stream, from its (light) definition; '?' with a warning if it fails."""
     from lifelong_pose.registry import load_entry_point
+    from lifelong_pose.scenario import COMMON_OPTIONS  # the split build_scenario makes, light to import
 
     try:
-        definition = load_entry_point(spec.entry_point)(
-            **{k: v for k, v in spec.kwargs.items() if k not in ("data", "seed", "bvh_dir")}
-        )
+        options = {k: v for k, v in spec.kwargs.items() if k not in COMMON_OPTIONS}
+        definition = load_entry_point(spec.entry_point)(profile=spec.kwargs.get("profile", "quick"), **options)
         return len(definition.domains)
     except Exception as error:  # a broken plugin must not break the listing
         warnings.warn(f"Scenario {spec.id!r} could not be loaded: {error}", stacklevel=2)

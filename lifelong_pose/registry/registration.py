@@ -18,7 +18,7 @@ from importlib import metadata
 from typing import Any, Generic, TypeVar
 
 from lifelong_pose.registry.ids import parse_id
-from lifelong_pose.registry.loading import load_entry_point
+from lifelong_pose.registry.loading import check_kwargs, load_entry_point
 from lifelong_pose.registry.specs import ScenarioSpec, Spec, StrategySpec
 
 SpecT = TypeVar("SpecT", bound=Spec)
@@ -203,8 +203,6 @@ class Registry(Generic[SpecT]):
 
 
 def _call_entry_point(spec: Spec, target: Any, overrides: dict[str, Any]) -> Any:
-    from lifelong_pose.registry.loading import check_kwargs
-
     kwargs = {**spec.kwargs, **overrides}
     check_kwargs(target, kwargs, f"{spec.kind} {spec.id!r}")
     built = target(**kwargs)

@@ -21,8 +21,8 @@ from lifelong_pose.geometry.skeleton import FROM_H36M, H36M17
 from lifelong_pose.motion.clip import MotionClip
 from lifelong_pose.motion.kinematics import h36m_positions
 from lifelong_pose.motion.resample import resample_clip
-from lifelong_pose.world.bodies import sample_bodies
-from lifelong_pose.world.cameras import camera_poses, sample_cameras
+from lifelong_pose.world.bodies import Body, sample_bodies
+from lifelong_pose.world.cameras import SampledCamera, camera_poses, sample_cameras
 from lifelong_pose.world.data import DomainData
 from lifelong_pose.world.factors import DomainSpec, KeypointConvention
 from lifelong_pose.world.observation import observe
@@ -108,7 +108,15 @@ def generate_domain(domain: DomainSpec, clips: list[MotionClip], seed: int) -> d
     }
 
 
-def _render_split(domain, split, pieces, bodies, cameras, actions, rng) -> DomainData:
+def _render_split(
+    domain: DomainSpec,
+    split: str,
+    pieces: list[MotionClip],
+    bodies: list[Body],
+    cameras: list[SampledCamera],
+    actions: tuple[str, ...],
+    rng: np.random.Generator,
+) -> DomainData:
     motion, rig = domain.motion, domain.cameras
     world_takes: list[tuple[np.ndarray, int, int]] = []
     for body_id, body in enumerate(bodies):
