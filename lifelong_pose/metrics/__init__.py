@@ -1,0 +1,67 @@
+"""Pose metrics, their accumulation, and continual-learning figures from result matrices.
+
+- :mod:`~lifelong_pose.metrics.pose` (torch): per-pose MPJPE ("Protocol #1"), PA-MPJPE
+  ("Protocol #2"), PCK@150 mm and AUC (0-150 mm, 31 thresholds), one value per pose.
+- :mod:`~lifelong_pose.metrics.accumulate` (torch): :class:`SumCount`, pose-weighted means from
+  sums and counts, never averages of batch averages.
+- :mod:`~lifelong_pose.metrics.matrix` (numpy): A_T, A, BWT, forgetting, FWT and adaptation gain
+  from the (T+1)x(T+1) matrix R[i, j], and mean +- std over seeds.
+
+The matrix functions load eagerly; the torch ones load on first use, so that the CLI and the
+leaderboard builder (which import :mod:`lifelong_pose.metrics.matrix`) never import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from lifelong_pose.metrics.matrix import (
+    FIGURE_FUNCTIONS,
+    FIGURES,
+    adaptation_gain,
+    average_over_time,
+    backward_transfer,
+    check_matrix,
+    figure_lower_is_better,
+    final_average,
+    forgetting,
+    format_mean_std,
+    forward_transfer,
+    mean_std,
+    summarize,
+)
+
+_LAZY = {
+    "AUC_THRESHOLDS": "pose",
+    "PCK_THRESHOLD": "pose",
+    "auc": "pose",
+    "mpjpe": "pose",
+    "pa_mpjpe": "pose",
+    "pck": "pose",
+    "SumCount": "accumulate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"lifelong_pose.metrics.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'lifelong_pose.metrics' has no attribute {name!r}")
+
+
+__all__ = [
+    "FIGURES",
+    "FIGURE_FUNCTIONS",
+    "adaptation_gain",
+    "average_over_time",
+    "backward_transfer",
+    "check_matrix",
+    "figure_lower_is_better",
+    "final_average",
+    "forgetting",
+    "format_mean_std",
+    "forward_transfer",
+    "mean_std",
+    "summarize",
+    *_LAZY,
+]
