@@ -70,6 +70,50 @@ def cross_scenario(profile: Profile = "quick", targets: int = 4) -> StreamDefini
     return StreamDefinition("H3.6M-like cross-scenario: one source subject, then new subjects", tuple(domains))
 
 
+# cross_scenario-v1: each subject has their own build and habits, as real people do. v0 varied
+# height by about 5% only, and on the quick profile its domain gap (about 8 mm) was lost in the
+# lifter's error; these differences (a short source subject, taller and differently built targets,
+# some moving faster and performing mirrored) give a clear gap (benchmarks/results/domain_gap.md).
+_SUBJECTS_V1: dict[str, dict] = {
+    "S1": {"height": 0.95, "segments": {}, "speed": (0.85, 1.0), "mirror": 0.0},
+    "S5": {"height": 1.10, "segments": {"thigh": 1.08, "shin": 1.08}, "speed": (1.0, 1.2), "mirror": 0.5},
+    "S6": {"height": 1.14, "segments": {"spine": 1.08, "shoulders": 1.1}, "speed": (0.9, 1.1), "mirror": 0.0},
+    "S7": {"height": 1.03, "segments": {"upper_arm": 1.1, "forearm": 1.1}, "speed": (1.1, 1.3), "mirror": 0.5},
+    "S8": {"height": 1.12, "segments": {"pelvis": 1.12, "thigh": 0.94}, "speed": (0.9, 1.2), "mirror": 0.3},
+}
+
+
+def _lab_subject_v1(subject: str, profile: Profile, labelled: bool) -> DomainSpec:
+    traits = _SUBJECTS_V1[subject]
+    base = _lab_subject(subject, profile, labelled)
+    return replace(
+        base,
+        world_key=f"h36m_v1/{subject}",
+        description=(
+            f"H3.6M-like lab, subject {subject}: height x{traits['height']:g}, own proportions and pace, "
+            "four chest-high cameras, clean 2D"
+        ),
+        bodies=BodyFactor(
+            count=1, height_mean=traits["height"], height_std=0.0, segment_std=0.03, segment_mean=traits["segments"]
+        ),
+        motion=replace(base.motion, speed=traits["speed"], mirror_prob=traits["mirror"]),
+    )
+
+
+def cross_scenario_v1(profile: Profile = "quick", targets: int = 4) -> StreamDefinition:
+    """S1 -> S5, S6, S7, S8 with subjects that differ in build, pace and handedness (v1).
+
+    Args:
+        targets: how many of the four target subjects to keep (1-4), in order.
+    """
+    if not 1 <= targets <= 4:
+        raise ValueError(f"cross_scenario: targets must be in 1..4, got {targets}")
+    domains = [_lab_subject_v1(s, profile, labelled=i == 0) for i, s in enumerate(H36M_SUBJECTS[: targets + 1])]
+    return StreamDefinition(
+        "H3.6M-like cross-scenario: one source subject, then new subjects of other builds and habits", tuple(domains)
+    )
+
+
 def _h36m_like(profile: Profile) -> DomainSpec:
     return DomainSpec(
         name="h36m_like",

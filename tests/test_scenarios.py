@@ -16,7 +16,10 @@ def scenario(request: pytest.FixtureRequest):
 
 
 def test_every_builtin_is_tested() -> None:
-    assert {lp.spec(name).id for name in EXPECTED_DOMAINS} == set(SCENARIO_IDS)
+    """Every registered version of every built-in is parametrised here, and nothing else."""
+    builtins = {spec.id for spec in lp.registry.all() if spec.entry_point.startswith("lifelong_pose.scenarios.")}
+    assert builtins == set(SCENARIO_IDS)
+    assert {lp.spec(name).id for name in EXPECTED_DOMAINS} <= set(SCENARIO_IDS)
 
 
 def test_stream_length_and_roles(scenario) -> None:
@@ -87,3 +90,15 @@ def test_cross_scenario_subjects_differ() -> None:
     assert max(legs) - min(legs) > 20  # subjects' legs differ by centimetres
     cameras = {tuple(scenario.test_data(i).intrinsics[0].tolist()) for i in range(5)}
     assert len(cameras) == 1  # the same four lab cameras for every subject
+
+
+def test_cross_scenario_v1_is_newest_and_v0_unchanged() -> None:
+    """v1 made subjects differ in build, pace and handedness; v0 keeps its meaning (pinned id)."""
+    assert lp.make("cross_scenario").spec.id == "cross_scenario-v1"
+    v0, v1 = lp.make("cross_scenario-v0"), lp.make("cross_scenario-v1")
+    assert [d.bodies.height_mean for d in v0.domains] == [1.05] * 5
+    heights = [d.bodies.height_mean for d in v1.domains]
+    assert heights[0] < min(heights[1:]) and max(heights) - heights[0] > 0.15
+    assert v1.domains[0].motion.mirror_prob == 0 and max(d.motion.mirror_prob for d in v1.domains) == 0.5
+    legs = [row["leg_length_mm"] for row in summary_table([v1.test_data(i) for i in range(5)])]
+    assert min(legs[1:]) - legs[0] > 30  # every target subject has longer legs than the source
