@@ -1,0 +1,166 @@
+"""The ``Lifter`` contract shared by every 2D-to-3D model, and ``build_lifter`` by name and profile.
+
+``Lifter`` lives here rather than beside the models so that the table of lifters can stay a table
+of lazy ``module:Class`` entry points (as the scenario registry does) without an import cycle.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from lifelong_pose.registry.loading import check_kwargs, load_entry_point
+
+_ENTRY_POINTS: dict[str, str] = {
+    "simple_baseline": "lifelong_pose.models.simple_baseline:SimpleBaseline",
+    "videopose": "lifelong_pose.models.videopose:VideoPose3D",
+}
+
+LIFTERS: tuple[str, ...] = tuple(_ENTRY_POINTS)
+
+PROFILE_SIZES: dict[str, dict[str, dict[str, Any]]] = {
+    "simple_baseline": {
+        "quick": {"width": 256, "blocks": 2, "dropout": 0.2},
+        "paper": {"width": 1024, "blocks": 2, "dropout": 0.5},  # Martinez et al. 2017, section 3
+    },
+    "videopose": {
+        "quick": {"channels": 128, "dropout": 0.1},
+        "paper": {"channels": 1024, "dropout": 0.25},  # Pavllo et al. 2019, section 3
+    },
+}
+"""Hyper-parameters per lifter and profile: ``quick`` trains in minutes on a 2-core CPU, ``paper`` is published."""
+
+
+class Lifter(nn.Module):
+    """Base of every lifter: maps a window of 2D poses to the 3D pose of its centre frame.
+
+    Why a base: strategies, metrics and run records need the receptive field (to cut windows), the
+    joint count (to check data against the model) and the size, whatever the architecture.
+
+    Subclasses implement ``forward(x2d: (B, receptive_field, J, 2)) -> (B, J, 3)`` and
+    ``get_params``; they call :meth:`check_input` first and zero the root joint last.
+
+    Attributes:
+        name: the lifter's name in :data:`LIFTERS`.
+        num_joints: J, joints per pose.
+        receptive_field: T, frames per input window, odd, centred on the frame predicted.
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, num_joints: int, receptive_field: int) -> None:
+        super().__init__()
+        if not isinstance(num_joints, int) or num_joints < 1:
+            raise ValueError(f"num_joints must be a positive int, got {num_joints!r}")
+        self.num_joints = num_joints
+        self.receptive_field = receptive_field
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        """Number of learned scalars (BatchNorm running statistics are buffers, not counted)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def get_params(self) -> dict[str, Any]:
+        """Name, sizes and receptive field, JSON-ready; ``build_lifter(**get_params())`` rebuilds the model."""
+        raise NotImplementedError(f"{type(self).__name__} must implement get_params()")
+
+    def set_bn_momentum(self, momentum: float) -> None:
+        """Set every BatchNorm's momentum (VideoPose3D decays it from 0.1 to 0.001 during training)."""
+        for module in self.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.momentum = momentum
+
+    def check_input(self, x2d: torch.Tensor, *, sequence: bool = False) -> None:
+        """Raise a ``ValueError`` naming the fix when ``x2d`` does not fit this model.
+
+        Args:
+            x2d: (B, T, J, 2) normalised screen coordinates; T must equal ``receptive_field``, or
+                be at least ``receptive_field`` when ``sequence`` is true.
+            sequence: check a whole sequence for :meth:`forward_sequence` rather than one window.
+        """
+        model, rf, joints = type(self).__name__, self.receptive_field, self.num_joints
+        if not isinstance(x2d, torch.Tensor):
+            raise ValueError(f"{model} expects x2d as a torch.Tensor, got {type(x2d).__name__}")
+        frames = "N" if sequence else "T"
+        expected = f"(B, {frames}, J, 2) = (B, {'>=' if sequence else ''}{rf}, {joints}, 2)"
+        if x2d.ndim != 4:
+            raise ValueError(
+                f"{model} expects x2d of shape {expected}, got {x2d.ndim} dims {tuple(x2d.shape)}; "
+                "add the missing batch or frame axis (x2d[None] or x2d[:, None])"
+            )
+        if x2d.shape[-1] != 2:
+            raise ValueError(
+                f"{model} expects x2d of shape {expected}: the last axis holds (x, y) screen coordinates, "
+                f"got size {x2d.shape[-1]}; pass 2D keypoints, not 3D joints or confidences"
+            )
+        if x2d.shape[2] != joints:
+            raise ValueError(
+                f"{model} was built for num_joints={joints} but x2d has J={x2d.shape[2]} joints "
+                f"(shape {tuple(x2d.shape)}); build the lifter with num_joints={x2d.shape[2]} or map the layout"
+            )
+        if sequence and x2d.shape[1] < rf:
+            raise ValueError(
+                f"{model}.forward_sequence needs at least receptive_field={rf} frames, got N={x2d.shape[1]}; "
+                "pad the sequence by repeating its edge frames"
+            )
+        if not sequence and x2d.shape[1] != rf:
+            raise ValueError(
+                f"{model} has receptive_field={rf} but x2d has T={x2d.shape[1]} frames; pass windows of "
+                f"{rf} frames centred on the frame to predict (DomainData.window_indices), "
+                "or whole sequences to forward_sequence"
+            )
+
+    def forward_sequence(self, x2d: torch.Tensor) -> torch.Tensor:
+        """Predict every frame of a sequence that has a full window, by sliding :meth:`forward`.
+
+        Subclasses with a cheaper sequence path (dilated convolutions) override this.
+
+        Args:
+            x2d: (B, N, J, 2) normalised screen coordinates, N >= receptive_field.
+
+        Returns:
+            (B, N - receptive_field + 1, J, 3) root-relative metres; index k is the centre frame of
+            ``x2d[:, k:k + receptive_field]``.
+        """
+        self.check_input(x2d, sequence=True)
+        batch, rf = x2d.shape[0], self.receptive_field
+        windows = x2d.unfold(1, rf, 1).permute(0, 1, 4, 2, 3)  # (B, N', rf, J, 2)
+        out = self(windows.reshape(-1, rf, self.num_joints, 2))
+        return out.view(batch, -1, self.num_joints, 3)
+
+
+def build_lifter(
+    name: str, *, num_joints: int, profile: str = "quick", receptive_field: int = 1, **overrides: Any
+) -> Lifter:
+    """Build a lifter from its name and a size profile; weights come from the global torch seed.
+
+    Args:
+        name: one of :data:`LIFTERS`.
+        num_joints: J of the layout the data uses (17 for ``h36m17``, 16 for ``common16``).
+        profile: ``quick`` or ``paper``, see :data:`PROFILE_SIZES`.
+        receptive_field: frames per input window; 1 for ``simple_baseline``, one of 1, 27, 81, 243
+            for ``videopose``.
+        **overrides: sizes that replace the profile's (``width``, ``blocks``, ``channels``, ``dropout``).
+
+    Raises:
+        ValueError: unknown name or profile, or a receptive field the lifter cannot take.
+        TypeError: an override the lifter does not have, or of the wrong type.
+    """
+    if name not in _ENTRY_POINTS:
+        close = difflib.get_close_matches(name, LIFTERS, n=2)
+        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"Unknown lifter {name!r}.{hint} Lifters: {', '.join(LIFTERS)}")
+    profiles = PROFILE_SIZES[name]
+    if profile not in profiles:
+        raise ValueError(f"Unknown profile {profile!r} for lifter {name!r}; profiles: {', '.join(profiles)}")
+    unknown = sorted(set(overrides) - set(profiles[profile]))
+    if unknown:
+        raise TypeError(
+            f"Lifter {name!r} has no size {', '.join(map(repr, unknown))}; "
+            f"overridable sizes: {', '.join(profiles[profile])}"
+        )
+    cls = load_entry_point(_ENTRY_POINTS[name])
+    check_kwargs(cls.__init__, overrides, owner=f"Lifter {name!r}")
+    return cls(num_joints=num_joints, receptive_field=receptive_field, **{**profiles[profile], **overrides})
