@@ -69,12 +69,19 @@ def avalanche_dataset(data: DomainData, receptive_field: int = 1):
     return AvalancheDataset([PoseFrames(data, receptive_field)], data_attributes=[task_labels])
 
 
-def build_benchmark(scenario: Scenario, receptive_field: int = 1) -> CLScenario:
+def build_benchmark(scenario: Scenario, receptive_field: int = 1, *, target_3d: bool = False) -> CLScenario:
     """``benchmark_from_datasets`` with train experience i = domain i's train split (3D only for
-    the source) and test experience j = domain j's test split with 3D."""
+    the source) and test experience j = domain j's test split with 3D.
+
+    ``target_3d=True`` builds the privileged stream in which targets' train splits keep their 3D:
+    only the ``oracle`` reference asks for it, and the runner marks its records not comparable.
+    """
     from avalanche.benchmarks.scenarios.dataset_scenario import benchmark_from_datasets
 
-    train = [scenario.train_data(i) for i in range(scenario.num_domains)]
+    train = [
+        scenario.privileged_train_data(i) if target_3d else scenario.train_data(i)
+        for i in range(scenario.num_domains)
+    ]
     test = [scenario.test_data(i) for i in range(scenario.num_domains)]
     benchmark = benchmark_from_datasets(
         train=[avalanche_dataset(d, receptive_field) for d in train],

@@ -96,6 +96,14 @@ class Scenario:
         data = self._splits(index)["train"]
         return data if self.domains[index].labelled else data.without_3d()
 
+    def privileged_train_data(self, index: int) -> DomainData:
+        """Train split of domain ``index`` *with* its 3D, targets included.
+
+        Only for references that are allowed to cheat (the ``oracle``); a record made from it is
+        marked ``reads_target_3d`` and never ranked.
+        """
+        return self._splits(index)["train"]
+
     def test_data(self, index: int) -> DomainData:
         """Whole-tensor test split of domain ``index``, with 3D ground truth."""
         return self._splits(index)["test"]

@@ -1,5 +1,20 @@
 """The built-in strategies, registered exactly as a third-party plugin would register its own.
 
-Shipped as ``lifelong_pose.strategies`` (setuptools ``package-dir``); none is registered yet:
-the baselines and the papers' methods arrive with the training engine.
+Shipped as ``lifelong_pose.strategies`` (setuptools ``package-dir``). Entry points are strings:
+nothing here imports torch, so the listing stays instant.
 """
+
+from __future__ import annotations
+
+from lifelong_pose.registry import strategy_registry
+
+strategy_registry.register(
+    "source_only-v0",
+    "lifelong_pose.strategies.baselines:SourceOnly",
+    description="lower bound: train on the labelled source, never adapt",
+)
+strategy_registry.register(
+    "oracle-v0",
+    "lifelong_pose.strategies.baselines:Oracle",
+    description="reference, never ranked: sequential fine-tuning WITH the targets' 3D (shows forgetting)",
+)

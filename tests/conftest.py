@@ -24,3 +24,10 @@ def temporary_scenario_id() -> Iterator[str]:
     for spec in list(scenario_registry.all()):
         if spec.name == base:
             scenario_registry.unregister(spec.id)
+
+
+@pytest.fixture
+def tiny_scenario(temporary_scenario_id: str) -> str:
+    """A registered three-domain walking stream (source + 2 targets): seconds to run end to end."""
+    scenario_registry.register(f"{temporary_scenario_id}-v0", "tiny_streams:tiny", targets=2)
+    return f"{temporary_scenario_id}-v0"

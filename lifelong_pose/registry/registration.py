@@ -220,6 +220,15 @@ def _build_scenario(spec: ScenarioSpec, target: Any, overrides: dict[str, Any]) 
 scenario_registry: Registry[ScenarioSpec] = Registry(
     ScenarioSpec, group="lifelong_pose.scenarios", builtins_module="lifelong_pose.scenarios", builder=_build_scenario
 )
+def _build_strategy(spec: StrategySpec, target: Any, overrides: dict[str, Any]) -> Any:
+    from lifelong_pose.training.build import build_strategy  # lazy: torch and avalanche
+
+    return build_strategy(spec, target, overrides)
+
+
 strategy_registry: Registry[StrategySpec] = Registry(
-    StrategySpec, group="lifelong_pose.strategies", builtins_module="lifelong_pose.strategies"
+    StrategySpec,
+    group="lifelong_pose.strategies",
+    builtins_module="lifelong_pose.strategies",
+    builder=_build_strategy,
 )

@@ -1,0 +1,81 @@
+"""Index batches over whole-domain tensors: the fast path that replaces Avalanche's DataLoader.
+
+A pose frame is 34 numbers; collating them one by one through a per-sample ``DataLoader`` costs
+far more than the lifter's forward pass. Here a domain split lives on the device as tensors and a
+batch is one gather with an index tensor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+from lifelong_pose.world.data import DomainData
+
+
+class TensorBatches:
+    """Mini-batches of a :class:`DomainData` split, in the item layout of the Avalanche datasets.
+
+    Labelled splits yield ``(x2d (B, T, J, 2), X3d (B, J, 3), intrinsics (B, 9), task (B,))`` and
+    unlabelled ones ``(x2d, intrinsics, task)``, exactly as :mod:`lifelong_pose.benchmark` items,
+    so a strategy sees the same thing on the fast and the slow path. ``T`` is the receptive field.
+
+    Args:
+        data: the split, already on the device where batches are wanted.
+        receptive_field: odd window length centred on each frame (edge frames repeat).
+        batch_size: frames per batch; the last batch may be smaller.
+        shuffle: draw a new permutation with ``generator`` at every iteration over the batches;
+            a last batch of a single frame is then dropped (batch norm cannot train on one
+            frame, and the next permutation puts that frame elsewhere).
+        generator: CPU generator for the permutation (seeded by the strategy).
+    """
+
+    def __init__(
+        self,
+        data: DomainData,
+        *,
+        receptive_field: int = 1,
+        batch_size: int = 256,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if len(data) == 0:
+            raise ValueError(f"Domain split {data.name!r} ({data.split}) has no frames")
+        self.data = data
+        self.receptive_field = receptive_field
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+        self.windows = data.window_indices(receptive_field)
+
+    @property
+    def labelled(self) -> bool:
+        return self.data.has_3d
+
+    def __len__(self) -> int:
+        n = len(self.data)
+        if self.shuffle and n > 1 and n % self.batch_size == 1:
+            n -= 1
+        return -(-n // self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        n, device = len(self.data), self.data.x2d.device
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator).to(device)
+        else:
+            order = torch.arange(n, device=device)
+        stop = n - 1 if self.shuffle and n > 1 and n % self.batch_size == 1 else n
+        for start in range(0, stop, self.batch_size):
+            index = order[start : start + self.batch_size]
+            yield self.batch(index)
+
+    def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The batch of frames ``index`` (a 1-D index tensor on the data's device)."""
+        x2d = self.data.x2d[self.windows[index]]
+        task = torch.zeros(index.shape[0], dtype=torch.long, device=index.device)
+        if self.data.X3d is None:
+            return x2d, self.data.intrinsics[index], task
+        return x2d, self.data.X3d[index], self.data.intrinsics[index], task

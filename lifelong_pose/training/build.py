@@ -1,0 +1,66 @@
+"""Building strategies from the registry: options checked against the strategy's ``Params``.
+
+``strategy_registry.make(id, context=RunContext(...), plugins=[...], evaluator=..., **options)``
+lands here. Defaults are layered: the ``Params`` dataclass, then the strategy's profile defaults,
+then the registered spec's kwargs, then ``options``; names and types are checked first so a typo
+fails with a suggestion before any model is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lifelong_pose.registry.loading import check_kwargs, load_entry_point
+from lifelong_pose.registry.specs import StrategySpec
+from lifelong_pose.training.strategy import LifelongStrategy, RunContext
+
+# Keyword arguments of ``make`` that describe the run, not the strategy's hyper-parameters.
+RUN_ARGUMENTS = ("context", "plugins", "evaluator")
+
+
+def build_strategy(spec: StrategySpec, target: Any, overrides: dict[str, Any]) -> LifelongStrategy:
+    """Registry builder for strategies.
+
+    Raises:
+        TypeError: no ``context``, an entry point that is not a :class:`LifelongStrategy`
+            subclass, an unknown option (with suggestions) or one of the wrong type.
+        ValueError: an option out of range (from the ``Params`` dataclass).
+    """
+    context = overrides.pop("context", None)
+    plugins = overrides.pop("plugins", ())
+    evaluator = overrides.pop("evaluator", None)
+    if not isinstance(context, RunContext):
+        raise TypeError(f"Building strategy {spec.id!r} needs context=RunContext(...), got {context!r}")
+    if not (isinstance(target, type) and issubclass(target, LifelongStrategy)):
+        raise TypeError(
+            f"Entry point {spec.entry_point!r} of strategy {spec.id!r} must be a LifelongStrategy subclass "
+            f"(lifelong_pose.training.LifelongStrategy), got {target!r}"
+        )
+    options = {**target.PROFILE_DEFAULTS.get(context.profile, {}), **spec.kwargs, **overrides}
+    check_kwargs(target.Params, options, f"Strategy {spec.id!r}")
+    params = target.Params(**options)
+    strategy = target(context=context, params=params, plugins=plugins, evaluator=evaluator)
+    strategy.spec = spec.with_overrides(**overrides)
+    return strategy
+
+
+def strategy_spec_for(id_or_entry_point: str) -> StrategySpec:
+    """The spec for a registered id, or a one-off spec for ``module:Class`` / ``file.py:Class``.
+
+    Raises:
+        RegistryError: an unknown id (with suggestions).
+        ImportError: an entry point that cannot be loaded.
+    """
+    from lifelong_pose.registry import strategy_registry
+
+    if ":" not in id_or_entry_point:
+        return strategy_registry.spec(id_or_entry_point)
+    target = load_entry_point(id_or_entry_point)  # fail now, naming the entry point
+    name = getattr(target, "__name__", "plugin")
+    return StrategySpec(id=name, entry_point=id_or_entry_point, description=f"loaded from {id_or_entry_point}")
+
+
+def make_strategy(id_or_entry_point: str, **overrides: Any) -> LifelongStrategy:
+    """``strategy_registry.make`` that also accepts ``module:Class`` and ``file.py:Class``."""
+    spec = strategy_spec_for(id_or_entry_point)
+    return build_strategy(spec, load_entry_point(spec.entry_point), dict(overrides))

@@ -1,0 +1,84 @@
+"""Hyper-parameters of strategies: frozen dataclasses, checked on construction, recorded verbatim.
+
+Why dataclasses: the registry checks option names and types against the dataclass signature
+(a typo fails at ``make`` with a suggestion), ``asdict`` feeds the run record, and a strategy
+author adds options by subclassing (scikit-learn's ``get_params`` contract, declaratively).
+Profiles change defaults only: ``quick`` is sized for a 2-core CPU, ``paper`` for a GPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+from lifelong_pose.stream import PROFILES
+
+
+@dataclass(frozen=True)
+class LifterParams:
+    """What every strategy has: the lifter and the supervised training on the labelled source.
+
+    Attributes:
+        lifter: ``simple_baseline`` (single frame MLP) or ``videopose`` (temporal convolutions).
+        receptive_field: frames the lifter sees (1 for ``simple_baseline``; 1, 27, 81, 243).
+        epochs: passes over the source's train split.
+        batch_size: frames per training batch.
+        lr: Adam learning rate at the start of each domain.
+        lr_decay: learning-rate factor applied after every epoch (VideoPose3D uses 0.95).
+        loss: supervised loss: ``mpjpe`` (VideoPose3D) or ``mse`` (Martinez et al.).
+        eval_batch_size: frames per evaluation batch (memory only; results do not depend on it).
+    """
+
+    lifter: Literal["simple_baseline", "videopose"] = "simple_baseline"
+    receptive_field: int = 1
+    epochs: int = 40
+    batch_size: int = 256
+    lr: float = 1e-3
+    lr_decay: float = 0.95
+    loss: Literal["mpjpe", "mse"] = "mpjpe"
+    eval_batch_size: int = 4096
+
+    def __post_init__(self) -> None:
+        for name in ("epochs",):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("batch_size", "eval_batch_size", "receptive_field"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not 0 < self.lr_decay <= 1:
+            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AdaptationParams(LifterParams):
+    """A strategy that also trains on each target domain.
+
+    Attributes:
+        adapt_epochs: passes over each target domain's train split.
+        adapt_lr: learning rate at the start of each target domain (the source's ``lr`` if None).
+    """
+
+    adapt_epochs: int = 10
+    adapt_lr: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.adapt_epochs < 0:
+            raise ValueError(f"adapt_epochs must be >= 0, got {self.adapt_epochs}")
+        if self.adapt_lr is not None and not self.adapt_lr > 0:
+            raise ValueError(f"adapt_lr must be > 0, got {self.adapt_lr}")
+
+
+def param_names(params_type: type) -> list[str]:
+    return [f.name for f in fields(params_type)]
+
+
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ValueError(f"Unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    return profile

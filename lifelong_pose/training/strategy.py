@@ -1,0 +1,267 @@
+"""The strategy base: an Avalanche ``SupervisedTemplate`` whose experiences are pose domains.
+
+What it changes in the template, and why:
+
+- batches come from whole-domain tensors on the device (:class:`TensorBatches`), not from a
+  per-sample ``DataLoader``;
+- a labelled experience trains with the supervised pose loss; an unlabelled one calls
+  :meth:`LifelongStrategy.adaptation_loss`, which each adapting strategy defines;
+- every domain starts from seeds derived from ``(seed, domain index)`` and with a fresh optimizer,
+  so a run resumed from a checkpoint after domain ``i`` repeats the uninterrupted run exactly;
+- :meth:`state_dict` / :meth:`load_state_dict` hold everything kept between domains, as plain
+  ``state_dict``s (Avalanche's dill-based checkpointing fails on optimizers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import torch
+from avalanche.core import BasePlugin
+from avalanche.training.plugins import EvaluationPlugin
+from avalanche.training.templates import SupervisedTemplate
+
+from lifelong_pose.metrics.pose import mpjpe
+from lifelong_pose.training.batches import TensorBatches
+from lifelong_pose.training.evaluation import make_evaluator
+from lifelong_pose.training.params import AdaptationParams, LifterParams, check_profile
+from lifelong_pose.training.seeding import derive_seed, seed_everything
+
+if TYPE_CHECKING:
+    from lifelong_pose.benchmark import DomainInfo
+    from lifelong_pose.world.data import DomainData
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a strategy needs to know about the run it is built for (not a hyper-parameter).
+
+    Attributes:
+        num_joints: joints of the scenario's layout.
+        layout: the layout's name (``h36m17``, ``common16``).
+        profile: ``quick`` or ``paper``; picks the strategy's default sizes.
+        device: where the model and the domain tensors live.
+        seed: the run seed; every domain derives its own from it.
+    """
+
+    num_joints: int
+    layout: str
+    profile: str = "quick"
+    device: str = "cpu"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_profile(self.profile)
+
+
+class LifelongStrategy(SupervisedTemplate):
+    """Base of every lifelong-pose strategy.
+
+    Subclasses set ``Params`` (a :class:`LifterParams` dataclass) and ``PROFILE_DEFAULTS``, and
+    override :meth:`adaptation_loss` to learn from unlabelled targets. The registry builds them
+    with ``strategy_registry.make(id, context=..., **options)``.
+
+    Class attributes:
+        Params: the hyper-parameter dataclass.
+        PROFILE_DEFAULTS: per profile, defaults that differ from the dataclass's.
+        reads_target_3d: True only for the oracle; the runner then gives it target 3D and marks
+            its records as not comparable.
+    """
+
+    Params: ClassVar[type[LifterParams]] = AdaptationParams
+    PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {}
+    reads_target_3d: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        context: RunContext,
+        params: LifterParams | None = None,
+        plugins: Sequence[BasePlugin] = (),
+        evaluator: EvaluationPlugin | None = None,
+    ) -> None:
+        from lifelong_pose.models import build_lifter
+
+        params = params if params is not None else self.default_params(context.profile)
+        if not isinstance(params, self.Params):
+            raise TypeError(f"{type(self).__name__} needs {self.Params.__name__}, got {type(params).__name__}")
+        self.context = context
+        self.params = params
+        seed_everything(context.seed)  # the initial weights depend on the seed only
+        model = build_lifter(
+            params.lifter,
+            num_joints=context.num_joints,
+            profile=context.profile,
+            receptive_field=params.receptive_field,
+        )
+        optimizer = torch.optim.Adam(model.parameters(), lr=params.lr)
+        super().__init__(
+            model=model,
+            optimizer=optimizer,
+            criterion=torch.nn.Identity(),  # unused: criterion() below computes the pose loss
+            train_mb_size=params.batch_size,
+            train_epochs=params.epochs,
+            eval_mb_size=params.eval_batch_size,
+            device=torch.device(context.device),
+            plugins=list(plugins),
+            evaluator=evaluator if evaluator is not None else make_evaluator(),
+            eval_every=-1,
+        )
+        self.model.to(self.device)
+        self._generator = torch.Generator()  # reseeded at the start of every domain
+        self._on_device: dict[int, DomainData] = {}
+
+    # -- hyper-parameters ---------------------------------------------------------------------
+    @classmethod
+    def default_params(cls, profile: str = "quick", **options: Any) -> LifterParams:
+        """The dataclass defaults, then the profile's, then ``options``."""
+        return cls.Params(**{**cls.PROFILE_DEFAULTS.get(check_profile(profile), {}), **options})
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyper-parameters, as recorded in ``result.json``."""
+        return self.params.as_dict()
+
+    # -- the domain loop ----------------------------------------------------------------------
+    @property
+    def domain(self) -> DomainInfo:
+        """Metadata of the current experience (set by the benchmark on every experience)."""
+        assert self.experience is not None
+        return self.experience.domain
+
+    def epochs_for(self, domain: DomainInfo) -> int:
+        """Epochs on ``domain``: ``epochs`` on the source, ``adapt_epochs`` on targets."""
+        if domain.index == 0:
+            return self.params.epochs
+        return getattr(self.params, "adapt_epochs", 0)
+
+    def lr_for(self, domain: DomainInfo) -> float:
+        adapt_lr = getattr(self.params, "adapt_lr", None)
+        return self.params.lr if domain.index == 0 or adapt_lr is None else adapt_lr
+
+    def domain_tensors(self, data: DomainData) -> DomainData:
+        """``data`` on the strategy's device, moved once and cached for the run."""
+        key = id(data)
+        if key not in self._on_device:
+            self._on_device[key] = data.to(self.device)
+        return self._on_device[key]
+
+    def _before_training_exp(self, **kwargs: Any) -> None:
+        self.train_epochs = self.epochs_for(self.domain)
+        self._generator = seed_everything(derive_seed(self.context.seed, "domain", self.domain.index))
+        super()._before_training_exp(**kwargs)
+
+    def train_dataset_adaptation(self, **kwargs: Any) -> None:
+        assert self.experience is not None
+        self.adapted_dataset = self.experience.dataset  # kept for plugins; batches use tensors
+
+    def make_train_dataloader(self, **kwargs: Any) -> None:
+        assert self.experience is not None
+        self.dataloader = TensorBatches(
+            self.domain_tensors(self.experience.tensors),
+            receptive_field=self.params.receptive_field,
+            batch_size=self.train_mb_size,
+            shuffle=True,
+            generator=self._generator,
+        )
+
+    def make_eval_dataloader(self, **kwargs: Any) -> None:
+        assert self.experience is not None
+        self.dataloader = TensorBatches(
+            self.domain_tensors(self.experience.tensors),
+            receptive_field=self.params.receptive_field,
+            batch_size=self.eval_mb_size,
+        )
+
+    def eval_dataset_adaptation(self, **kwargs: Any) -> None:
+        assert self.experience is not None
+        self.adapted_dataset = self.experience.dataset
+
+    def check_model_and_optimizer(self, **kwargs: Any) -> None:
+        """A fresh Adam at every domain (no optimizer state crosses a domain boundary)."""
+        self.model = self.model_adaptation()
+        self.optimizer = self.make_domain_optimizer(self.lr_for(self.domain))
+
+    def make_domain_optimizer(self, lr: float) -> torch.optim.Optimizer:
+        """The optimizer for one domain; override to optimise more than the lifter."""
+        return torch.optim.Adam(self.model.parameters(), lr=lr)
+
+    def _after_training_epoch(self, **kwargs: Any) -> None:
+        super()._after_training_epoch(**kwargs)
+        for group in self.optimizer.param_groups:
+            group["lr"] *= self.params.lr_decay
+
+    # -- mini-batch ---------------------------------------------------------------------------
+    @property
+    def mb_x(self) -> torch.Tensor:
+        """(B, T, J, 2) 2D windows."""
+        assert self.mbatch is not None
+        return self.mbatch[0]
+
+    @property
+    def mb_y(self) -> torch.Tensor | None:
+        """(B, J, 3) root-relative 3D in metres, or None for an unlabelled batch."""
+        assert self.mbatch is not None
+        return self.mbatch[1] if len(self.mbatch) == 4 else None
+
+    @property
+    def mb_intrinsics(self) -> torch.Tensor:
+        """(B, 9) normalised intrinsics of each frame's camera."""
+        assert self.mbatch is not None
+        return self.mbatch[-2]
+
+    def forward(self) -> torch.Tensor:
+        return self.model(self.mb_x)
+
+    def criterion(self) -> torch.Tensor:
+        """The supervised pose loss on labelled batches, :meth:`adaptation_loss` otherwise."""
+        target = self.mb_y
+        if target is None:
+            return self.adaptation_loss()
+        return self.pose_loss(self.mb_output, target)
+
+    def pose_loss(self, predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean per-joint position error (metres) or mean squared error, per ``params.loss``."""
+        if self.params.loss == "mse":
+            return torch.mean((predicted - target) ** 2)
+        return mpjpe(predicted, target).mean()
+
+    def adaptation_loss(self) -> torch.Tensor:
+        """The loss on an unlabelled target batch (``mb_x``, ``mb_intrinsics``, ``mb_output``).
+
+        Raises:
+            NotImplementedError: a strategy that trains on targets must define it.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} trains on unlabelled target domains (adapt_epochs > 0) but does not "
+            "define adaptation_loss()"
+        )
+
+    # -- what crosses domains -----------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything a later domain needs: the lifter and each stateful plugin's state.
+
+        Plugins with ``state_dict``/``load_state_dict`` methods are saved under their class name.
+        """
+        plugins = {
+            type(plugin).__name__: plugin.state_dict()
+            for plugin in self.plugins
+            if callable(getattr(plugin, "state_dict", None)) and callable(getattr(plugin, "load_state_dict", None))
+        }
+        return {"model": self.model.state_dict(), "plugins": plugins, "extra": self.extra_state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        for plugin in self.plugins:
+            saved = state["plugins"].get(type(plugin).__name__)
+            if saved is not None:
+                plugin.load_state_dict(saved)
+        self.load_extra_state_dict(state.get("extra", {}))
+
+    def extra_state_dict(self) -> dict[str, Any]:
+        """State of the strategy itself beyond the lifter (generators, samplers, memories)."""
+        return {}
+
+    def load_extra_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`extra_state_dict`."""

@@ -1,0 +1,38 @@
+"""The two bounds every table needs: a lifter that never adapts, and one that cheats.
+
+``source_only`` trains on the labelled source and then leaves the lifter alone: the error it
+makes on targets is the domain gap the other strategies have to close.
+
+``oracle`` fine-tunes on each target in turn *with the target's 3D*, which no other strategy may
+read. It is not a method but a reference: it shows how much of the gap supervision would close,
+and, because it fine-tunes sequentially without any protection, how much a lifter forgets.
+Its records are marked ``reads_target_3d`` and are never ranked.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from lifelong_pose.benchmark import DomainInfo
+from lifelong_pose.training import AdaptationParams, LifelongStrategy, LifterParams
+
+# Paper profile: Martinez et al.'s lifter trained as VideoPose3D trains (batch 1024, 80 epochs).
+_PAPER = {"batch_size": 1024, "epochs": 80}
+
+
+class SourceOnly(LifelongStrategy):
+    """Train on the source; never adapt (the lower bound)."""
+
+    Params: ClassVar[type[LifterParams]] = LifterParams
+    PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"paper": _PAPER}
+
+    def epochs_for(self, domain: DomainInfo) -> int:
+        return self.params.epochs if domain.index == 0 else 0
+
+
+class Oracle(LifelongStrategy):
+    """Sequential supervised fine-tuning on every target with its 3D (a reference, never ranked)."""
+
+    Params: ClassVar[type[LifterParams]] = AdaptationParams
+    PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"paper": {**_PAPER, "adapt_epochs": 40}}
+    reads_target_3d: ClassVar[bool] = True
