@@ -1,4 +1,4 @@
-"""``lifelong-pose``: list, describe and preview scenarios.
+"""``lifelong-pose``: list, describe and preview scenarios; run strategies on them.
 
 Only the standard library and the registry load before a subcommand runs, so ``--help`` and
 ``list`` stay instant; torch and avalanche load inside the commands that need them.
@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from lifelong_pose.cli.run import add_run_parser, run_command
 from lifelong_pose.registry import RegistryError, scenario_registry, strategy_registry
 
 
@@ -46,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     _scenario_options(preview)
     preview.add_argument("--out", default="preview.png", help="image to write (default: preview.png)")
     preview.add_argument("--poses", type=int, default=4, help="poses drawn per domain (default: 4)")
+
+    add_run_parser(commands)
     return parser
 
 
@@ -146,10 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"list": _list, "describe": _describe, "data": _preview}
+    handlers = {"list": _list, "describe": _describe, "data": _preview, "run": run_command}
     try:
         return handlers[args.command](args)
-    except (RegistryError, ValueError, TypeError, FileNotFoundError) as error:
+    except (RegistryError, ValueError, TypeError, FileNotFoundError, ImportError) as error:
         print(f"lifelong-pose: error: {error}", file=sys.stderr)
         return 2
 

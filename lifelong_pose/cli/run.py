@@ -1,0 +1,180 @@
+"""``lifelong-pose run``: one strategy on one scenario, for one or several seeds.
+
+Each seed runs in ``OUT/seed-N`` (record, checkpoints, figures, report); with several seeds,
+``OUT/summary.json`` and ``OUT/report.md`` give mean ± std. Heavy imports happen inside
+:func:`run_command` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0,1,2"`` -> ``[0, 1, 2]``; ``"0-4"`` -> ``[0, 1, 2, 3, 4]``.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else, or a repeated seed.
+    """
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            first, dash, last = part.partition("-")
+            if dash and first:
+                low, high = int(first), int(last)
+                if high < low:
+                    raise ValueError
+                seeds.extend(range(low, high + 1))
+            else:
+                seeds.append(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seeds expects comma-separated integers or a range, like 0,1,2 or 0-4; got {text!r}"
+        ) from None
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"--seeds repeats a seed: {text!r}")
+    return seeds
+
+
+def add_run_parser(commands: Any) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run a strategy on a scenario: train domain by domain, test on all, write a run folder",
+        description="Run a strategy on a domain stream and write result.json, checkpoints, figures and a report.",
+    )
+    run.add_argument("--scenario", required=True, help="scenario id, e.g. cross_dataset (see 'list scenarios')")
+    run.add_argument(
+        "--strategy", required=True, help="strategy id (see 'list strategies'), or module:Class / file.py:Class"
+    )
+    run.add_argument("--data", default="sim", choices=["sim", "real"], help="data backend (default: sim)")
+    seeds = run.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=None, help="training seed (default: 0)")
+    seeds.add_argument("--seeds", type=parse_seeds, default=None, help="several seeds: 0,1,2 or 0-4")
+    run.add_argument("--world-seed", type=int, default=0, help="seed of the simulated world (default: 0, fixed)")
+    run.add_argument("--profile", default="quick", choices=["quick", "paper"], help="sizes (default: quick)")
+    run.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    run.add_argument("--out", default=None, help="run folder (default: runs/SCENARIO__STRATEGY__TIME)")
+    run.add_argument("--resume", action="store_true", help="continue the run in --out from its last finished domain")
+    run.add_argument("--epochs", type=int, default=None, help="override the strategy's source epochs")
+    run.add_argument("--adapt-epochs", type=int, default=None, help="override the epochs per target domain")
+    run.add_argument("--lifter", default=None, help="simple_baseline or videopose")
+    run.add_argument("--receptive-field", type=int, default=None, help="frames the lifter sees (videopose)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--no-report", action="store_true", help="skip figures and report.md (faster)")
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    names = {
+        "epochs": "epochs",
+        "adapt_epochs": "adapt_epochs",
+        "lifter": "lifter",
+        "receptive_field": "receptive_field",
+    }
+    return {option: getattr(args, attr) for attr, option in names.items() if getattr(args, attr) is not None}
+
+
+def _default_out(args: argparse.Namespace) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    strategy = args.strategy.replace(":", "_").replace("/", "_")
+    return Path("runs") / f"{args.scenario}__{strategy}__{stamp}"
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from lifelong_pose.runner.run import RunConfig, run
+    from lifelong_pose.runner.tables import headline, matrix_table, summary_table
+
+    if args.resume and args.out is None:
+        raise ValueError("--resume needs --out: the folder of the run to continue")
+    out = Path(args.out) if args.out else _default_out(args)
+    seeds = args.seeds if args.seeds is not None else [args.seed if args.seed is not None else 0]
+    records = []
+    for seed in seeds:
+        config = RunConfig(
+            scenario=args.scenario,
+            strategy=args.strategy,
+            out=out / f"seed-{seed}",
+            seed=seed,
+            profile=args.profile,
+            data=args.data,
+            world_seed=args.world_seed,
+            device=args.device,
+            options=_options(args),
+            resume=args.resume,
+            progress=not args.quiet,
+            report=not args.no_report,
+        )
+        try:
+            record = run(config)
+        except KeyboardInterrupt:
+            again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
+            if "--out" not in sys.argv:
+                again += f" --out {shlex.quote(str(out))}"
+            print(
+                f"\nInterrupted. {config.out / 'result.json'} holds the finished domains; continue with:\n"
+                f"  lifelong-pose {again} --resume",
+                file=sys.stderr,
+            )
+            return 130
+        records.append(record)
+        print(f"seed {seed}: {headline([record])}  [{record['timing']['total_s']:.1f} s]")
+    print()
+    print(headline(records))
+    print()
+    print(matrix_table(records))
+    print()
+    print(summary_table(records))
+    if len(records) > 1:
+        _write_summary(records, out, report=not args.no_report)
+    print(f"\nRun folder: {out}")
+    return 0
+
+
+def _write_summary(records: list[dict[str, Any]], out: Path, report: bool) -> None:
+    """``summary.json`` (mean ± std of every figure and matrix cell) and, unless skipped, ``report.md``."""
+    import numpy as np
+
+    from lifelong_pose.metrics.matrix import mean_std
+    from lifelong_pose.runner.checkpoint import atomic_write_json
+
+    first = records[0]
+    figures: dict[str, Any] = {}
+    for metric, by_figure in first["figures"].items():
+        figures[metric] = {}
+        for figure in by_figure:
+            if figure == "lower_is_better":
+                continue
+            mean, std, n = mean_std([record["figures"][metric][figure] for record in records])
+            figures[metric][figure] = {"mean": mean, "std": std, "n": n}
+        figures[metric]["lower_is_better"] = by_figure["lower_is_better"]
+    matrices = {}
+    for metric in first["matrices"]:
+        stack = np.asarray([record["matrices"][metric] for record in records], dtype=float)
+        matrices[metric] = {
+            "mean": stack.mean(axis=0).tolist(),
+            "std": (stack.std(axis=0, ddof=1) if len(records) > 1 else np.zeros_like(stack[0])).tolist(),
+        }
+    summary = {
+        "schema": "lifelong-pose/summary/v1",
+        "scenario": first["scenario"]["id"],
+        "strategy": first["strategy"]["id"],
+        "reads_target_3d": first["strategy"]["reads_target_3d"],
+        "data": first["data"],
+        "profile": first["profile"],
+        "domains": first["domains"],
+        "seeds": [record["seed"] for record in records],
+        "runs": [f"seed-{record['seed']}/result.json" for record in records],
+        "figures": figures,
+        "matrices": matrices,
+    }
+    atomic_write_json(out / "summary.json", json.loads(json.dumps(summary)))
+    if report:
+        from lifelong_pose.runner.report import write_report
+
+        write_report(records, out)

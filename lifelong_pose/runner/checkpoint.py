@@ -1,0 +1,80 @@
+"""Atomic files and per-domain checkpoints.
+
+A file is written beside its destination and moved into place with ``os.replace``, so a run
+killed mid-write leaves the previous version, never half a file. Checkpoints are plain
+``state_dict``s saved with ``torch.save`` and loaded with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+CHECKPOINT_DIR = "checkpoints"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    """JSON with sorted keys and NaN refused (records hold numbers or null, never NaN)."""
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def checkpoint_path(run_dir: Path, domain: int) -> Path:
+    return run_dir / CHECKPOINT_DIR / f"domain-{domain:02d}.pt"
+
+
+def save_checkpoint(run_dir: Path, domain: int, state: dict[str, Any]) -> Path:
+    """Save the strategy state after ``domain`` atomically; returns the file."""
+    path = checkpoint_path(run_dir, domain)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        torch.save(state, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(run_dir: Path, domain: int, device: str = "cpu") -> dict[str, Any]:
+    """The state saved after ``domain``.
+
+    Raises:
+        FileNotFoundError: naming the missing file.
+    """
+    path = checkpoint_path(run_dir, domain)
+    if not path.is_file():
+        raise FileNotFoundError(f"Checkpoint {path} is missing; the run cannot resume from domain {domain}")
+    return torch.load(path, map_location=device, weights_only=True)
+
+
+def state_bytes(state: Any) -> int:
+    """Bytes of every tensor in a nested state (what a strategy keeps between domains)."""
+    if isinstance(state, torch.Tensor):
+        return state.numel() * state.element_size()
+    if isinstance(state, dict):
+        return sum(state_bytes(value) for value in state.values())
+    if isinstance(state, list | tuple):
+        return sum(state_bytes(value) for value in state)
+    return 0

@@ -1,0 +1,341 @@
+"""Run one strategy on one scenario: train domain by domain, test on every domain, record.
+
+The loop, for each domain i of the stream (0 = the labelled source)::
+
+    strategy.train(train_stream[i])        # supervised on the source, adaptation on targets
+    strategy.eval(test_stream)              # every domain's test split -> row i of each matrix
+    checkpoint after domain i               # plain state_dicts, atomic
+    result.json rewritten (status running)  # a valid partial record at every moment
+
+``--resume`` reloads the checkpoint of the last finished domain and goes on; because every
+domain reseeds from ``(seed, i)`` and starts a fresh optimizer, the resumed matrix equals the
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lifelong_pose.runner.checkpoint import atomic_write_json, load_checkpoint, save_checkpoint, state_bytes
+from lifelong_pose.runner.environment import (
+    git_revision,
+    peak_device_bytes,
+    peak_host_bytes,
+    resolve_device,
+    versions,
+)
+from lifelong_pose.runner.record import RESULT_FILE, RESULT_SCHEMA_ID, load_record, validate_record
+
+# Fields of a record that must match for --resume to continue it.
+IDENTITY_FIELDS = (
+    ("scenario", "id"),
+    ("strategy", "id"),
+    ("strategy", "params"),
+    ("plugins",),
+    ("seed",),
+    ("profile",),
+    ("data", "backend"),
+    ("data", "world_seed"),
+    ("data", "fingerprint"),
+)
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a run (the CLI builds one per seed).
+
+    Attributes:
+        scenario: scenario id (``cross_dataset``, ``cross_dataset-v0``).
+        strategy: strategy id, or ``module:Class`` / ``file.py:Class``.
+        out: the run folder (``result.json``, checkpoints, figures, report).
+        seed: training seed (weights, batch order, dropout, the strategy's own sampling).
+        profile: ``quick`` (CPU) or ``paper`` sizes, for the scenario and the strategy.
+        data: data backend, ``sim`` or ``real``.
+        world_seed: seed of the simulated world; fixed by default so every run sees the same data.
+        device: ``auto``, ``cpu`` or ``cuda``.
+        options: strategy hyper-parameter overrides (``epochs=5``).
+        resume: continue the run in ``out`` instead of refusing to touch it.
+        progress: draw a progress bar.
+        report: write heatmaps, curves and ``report.md`` at the end.
+        plugins: extra Avalanche plugins (tests use them to interrupt a run).
+    """
+
+    scenario: str
+    strategy: str
+    out: Path
+    seed: int = 0
+    profile: str = "quick"
+    data: str = "sim"
+    world_seed: int = 0
+    device: str = "auto"
+    options: dict[str, Any] = field(default_factory=dict)
+    resume: bool = False
+    progress: bool = True
+    report: bool = True
+    plugins: Sequence[Any] = ()
+
+
+def check_out_dir(out: Path, resume: bool) -> None:
+    """Refuse an unwritable folder, or one that already holds a run unless resuming.
+
+    Raises:
+        ValueError: with what to do instead; nothing on disk is changed.
+    """
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} exists and is not a folder")
+    existing = out / RESULT_FILE
+    if existing.exists() and not resume:
+        raise ValueError(f"{out} already holds a run; pass --resume to continue it, or choose another --out")
+    if resume and not existing.exists():
+        raise ValueError(f"Nothing to resume: {existing} does not exist")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-probe"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise ValueError(f"Cannot write to --out {out}: {error.strerror or error}") from None
+
+
+def _get(record: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = record
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def check_resumable(existing: dict[str, Any], fresh: dict[str, Any], out: Path) -> None:
+    """The record in ``out`` must describe the same run as the one asked for.
+
+    Raises:
+        ValueError: listing each differing field with both values.
+    """
+    differences = []
+    for path in IDENTITY_FIELDS:
+        old, new = _get(existing, path), _get(fresh, path)
+        if old != new:
+            shown_old, shown_new = (str(v)[:80] for v in (old, new))
+            differences.append(f"{'.'.join(path)}: folder has {shown_old}, asked {shown_new}")
+    if differences:
+        raise ValueError(
+            f"Cannot resume {out}: it holds a different run ({'; '.join(differences)}). "
+            "Resume with the same options, or choose another --out."
+        )
+
+
+def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Run ``config`` to the end (or continue it) and return the complete record.
+
+    ``on_domain`` is called with the record after each finished domain (the CLI prints from it).
+
+    Raises:
+        ValueError, TypeError, RegistryError: bad options, before anything is written.
+        KeyboardInterrupt: re-raised after the record is marked ``interrupted``.
+    """
+    import lifelong_pose as lp
+    from lifelong_pose.benchmark import build_benchmark
+    from lifelong_pose.geometry.skeleton import get_layout
+    from lifelong_pose.registry.loading import load_entry_point
+    from lifelong_pose.runner.progress import ProgressPlugin
+    from lifelong_pose.training import RunContext, make_evaluator
+    from lifelong_pose.training.build import build_strategy, strategy_spec_for
+
+    started = time.perf_counter()
+    out = Path(config.out)
+    device = resolve_device(config.device)
+    strategy_spec = strategy_spec_for(config.strategy)  # an unknown strategy fails before any work
+    scenario = lp.make(config.scenario, data=config.data, seed=config.world_seed, profile=config.profile)
+    context = RunContext(
+        num_joints=get_layout(scenario.layout).num_joints,
+        layout=scenario.layout,
+        profile=config.profile,
+        device=device,
+        seed=config.seed,
+    )
+    progress = ProgressPlugin(0, scenario.num_domains, enabled=config.progress)
+    strategy = build_strategy(
+        strategy_spec,
+        load_entry_point(strategy_spec.entry_point),
+        {**config.options, "context": context, "plugins": [progress, *config.plugins], "evaluator": make_evaluator()},
+    )
+    check_out_dir(out, config.resume)
+
+    benchmark = build_benchmark(
+        scenario, receptive_field=strategy.params.receptive_field, target_3d=strategy.reads_target_3d
+    )
+    record = _new_record(config, scenario, strategy, device)
+    start = 0
+    if config.resume:
+        existing = load_record(out)
+        check_resumable(existing, record, out)
+        if existing["status"] == "complete":
+            progress.close()
+            return existing
+        record = _continue_record(existing, record)
+        start = record["completed_domains"]
+        if start > 0:
+            strategy.load_state_dict(load_checkpoint(out, start - 1, device))
+
+    train_stream, test_stream = list(benchmark.train_stream), list(benchmark.test_stream)
+    progress.bar.total = sum(
+        strategy.epochs_for(experience.domain) * -(-len(experience.tensors) // strategy.params.batch_size)
+        for experience in train_stream[start:]
+    )
+    record["status"] = "running"
+    _write(out, record)
+    try:
+        for index in range(start, scenario.num_domains):
+            _run_domain(strategy, train_stream[index], test_stream, record, out, index)
+            if on_domain is not None:
+                on_domain(record)
+    except KeyboardInterrupt:
+        record["status"] = "interrupted"
+        _write(out, record)
+        raise
+    finally:
+        progress.close()
+
+    _finish_record(record, device, time.perf_counter() - started)
+    _write(out, record)
+    if config.report:
+        from lifelong_pose.runner.report import write_report
+
+        write_report(record, out)
+    return record
+
+
+def _run_domain(
+    strategy: Any, experience: Any, test_stream: list[Any], record: dict[str, Any], out: Path, index: int
+) -> None:
+    from lifelong_pose.training import METRICS, metric_key
+
+    tick = time.perf_counter()
+    strategy.train(experience, eval_streams=[])
+    train_s = time.perf_counter() - tick
+    tick = time.perf_counter()
+    values = strategy.eval(test_stream)
+    eval_s = time.perf_counter() - tick
+    for info in METRICS:
+        row = [float(values[metric_key(info.key, j)]) for j in range(len(test_stream))]
+        record["matrices"][info.key].append(row)
+    state = strategy.state_dict()
+    save_checkpoint(out, index, state)
+    kept = state_bytes({key: value for key, value in state.items() if key != "model"})
+    record["timing"]["domains"].append(
+        {"name": experience.domain.name, "train_s": round(train_s, 3), "eval_s": round(eval_s, 3)}
+    )
+    record["resources"]["kept_bytes"] = max(record["resources"]["kept_bytes"], kept)
+    record["completed_domains"] = index + 1
+    if index + 1 < len(record["domains"]):
+        _write(out, record)  # the last domain is written by the caller, with the summary
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _new_record(config: RunConfig, scenario: Any, strategy: Any, device: str) -> dict[str, Any]:
+    import json
+
+    from lifelong_pose.training import METRICS
+
+    spec = strategy.spec
+    return {
+        "schema": RESULT_SCHEMA_ID,
+        "status": "running",
+        "created": _now(),
+        "updated": _now(),
+        "scenario": {"id": scenario.spec.id, "spec": json.loads(scenario.spec.to_json())},
+        "strategy": {
+            "id": spec.id,
+            "entry_point": spec.entry_point,
+            "params": strategy.get_params(),
+            "reads_target_3d": bool(strategy.reads_target_3d),
+            "comparable": not strategy.reads_target_3d,
+        },
+        "plugins": [
+            {"name": type(plugin).__name__, "params": plugin.get_params()}
+            for plugin in strategy.plugins
+            if callable(getattr(plugin, "get_params", None))
+        ],
+        "data": {
+            "backend": scenario.data_backend,
+            "fingerprint": scenario.fingerprint(),
+            "world_seed": scenario.seed,
+            "layout": scenario.layout,
+        },
+        "seed": config.seed,
+        "profile": config.profile,
+        "device": device,
+        "domains": scenario.domain_names,
+        "completed_domains": 0,
+        "matrices": {info.key: [] for info in METRICS},
+        "units": {info.key: info.unit for info in METRICS},
+        "summary": None,
+        "figures": None,
+        "timing": {"domains": [], "total_s": 0.0},
+        "resources": {
+            "parameters": sum(p.numel() for p in strategy.model.parameters()),
+            "peak_host_bytes": peak_host_bytes(),
+            "peak_device_bytes": peak_device_bytes(device),
+            "kept_bytes": 0,
+        },
+        "versions": versions(),
+        "git": git_revision(),
+    }
+
+
+def _continue_record(existing: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
+    """The finished rows and timings of ``existing`` under the environment of this process."""
+    record = dict(fresh)
+    for key in ("created", "completed_domains", "matrices", "timing"):
+        record[key] = existing[key]
+    record["resources"] = {**fresh["resources"], "kept_bytes": existing["resources"]["kept_bytes"]}
+    record["resumed"] = existing.get("resumed", 0) + 1
+    return record
+
+
+def _finish_record(record: dict[str, Any], device: str, elapsed: float) -> None:
+    import numpy as np
+
+    from lifelong_pose.metrics.matrix import summarize
+    from lifelong_pose.training import METRICS
+
+    figures = {
+        info.key: summarize(np.asarray(record["matrices"][info.key]), lower_is_better=info.lower_is_better)
+        for info in METRICS
+    }
+    mpjpe = figures["mpjpe"]
+    record["status"] = "complete"
+    record["figures"] = figures
+    record["summary"] = {
+        "final_avg_mpjpe": mpjpe["final_avg"],
+        "avg_mpjpe": mpjpe["avg"],
+        "bwt": mpjpe["bwt"],
+        "forgetting": mpjpe["forgetting"],
+        "fwt": mpjpe["fwt"],
+        "adaptation_gain": mpjpe["adaptation_gain"],
+        "lower_is_better": {
+            "final_avg_mpjpe": True,
+            "avg_mpjpe": True,
+            "bwt": False,
+            "forgetting": True,
+            "fwt": False,
+            "adaptation_gain": False,
+        },
+    }
+    domain_seconds = sum(d["train_s"] + d["eval_s"] for d in record["timing"]["domains"])
+    record["timing"]["total_s"] = round(max(elapsed, domain_seconds), 3)
+    record["resources"]["peak_host_bytes"] = peak_host_bytes()
+    record["resources"]["peak_device_bytes"] = peak_device_bytes(device)
+
+
+def _write(out: Path, record: dict[str, Any]) -> None:
+    record["updated"] = _now()
+    validate_record(record, str(out / RESULT_FILE))
+    atomic_write_json(out / RESULT_FILE, record)

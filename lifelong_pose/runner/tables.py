@@ -1,0 +1,76 @@
+"""Text tables of run records: the matrix R and the summary figures, mean ± std over seeds.
+
+Numpy and tabulate only (no torch), so that printing a finished run folder is quick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tabulate import tabulate
+
+from lifelong_pose.metrics.matrix import FIGURES, mean_std
+
+FIGURE_LABELS = {
+    "final_avg": "final avg",
+    "avg": "avg over time",
+    "bwt": "BWT",
+    "forgetting": "forgetting",
+    "fwt": "FWT",
+    "adaptation_gain": "adaptation gain",
+}
+METRIC_LABELS = {"mpjpe": "MPJPE (mm)", "pa_mpjpe": "PA-MPJPE (mm)", "pck": "PCK@150mm (%)", "auc": "AUC (%)"}
+
+
+def _cell(values: Sequence[float | None], digits: int = 1) -> str:
+    mean, std, n = mean_std(values)
+    if mean is None:
+        return "n/a"
+    if n == 1 or std is None:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def matrix_table(records: Sequence[dict[str, Any]], metric: str = "mpjpe", tablefmt: str = "simple") -> str:
+    """R for ``metric``: rows "after domain i", columns the test domains; mean ± std over records.
+
+    Rows not finished by every record are left out (a partial run shows what it has).
+    """
+    domains = records[0]["domains"]
+    rows = min(record["completed_domains"] for record in records)
+    table = []
+    for i in range(rows):
+        cells = [_cell([record["matrices"][metric][i][j] for record in records]) for j in range(len(domains))]
+        table.append([f"after {i}: {domains[i]}", *cells])
+    headers = [f"{METRIC_LABELS.get(metric, metric)} on →", *[f"{j}: {name}" for j, name in enumerate(domains)]]
+    return tabulate(table, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def summary_table(records: Sequence[dict[str, Any]], tablefmt: str = "simple") -> str:
+    """Every figure of every metric (rows) with its sense; mean ± std over complete records."""
+    complete = [record for record in records if record["figures"] is not None]
+    if not complete:
+        return "(no complete run yet: no summary)"
+    table = []
+    for metric, label in METRIC_LABELS.items():
+        for figure in FIGURES:
+            values = [record["figures"][metric][figure] for record in complete]
+            better = complete[0]["figures"][metric]["lower_is_better"][figure]
+            table.append([label, FIGURE_LABELS[figure], _cell(values), "lower" if better else "higher"])
+    headers = ["metric", "figure", f"value (n={len(complete)})", "better"]
+    return tabulate(table, headers=headers, tablefmt=tablefmt, disable_numparse=True)
+
+
+def headline(records: Sequence[dict[str, Any]]) -> str:
+    """One line: scenario, strategy, seeds, and the MPJPE summary figures."""
+    first = records[0]
+    seeds = ",".join(str(record["seed"]) for record in records)
+    parts = [f"{first['strategy']['id']} on {first['scenario']['id']} ({first['data']['backend']}, seeds {seeds})"]
+    complete = [record for record in records if record["summary"] is not None]
+    if complete:
+        for key, label in (("final_avg_mpjpe", "final MPJPE"), ("bwt", "BWT"), ("forgetting", "F"), ("fwt", "FWT")):
+            parts.append(f"{label} {_cell([record['summary'][key] for record in complete])}")
+    if first["strategy"]["reads_target_3d"]:
+        parts.append("REFERENCE (reads target 3D, not comparable)")
+    return " | ".join(parts)

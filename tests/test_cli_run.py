@@ -1,0 +1,95 @@
+"""``lifelong-pose run`` end to end on a tiny stream, and its errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lifelong_pose.cli.main import main
+from lifelong_pose.cli.run import parse_seeds
+from lifelong_pose.runner.record import load_record
+
+FAST = ["--epochs", "1", "--quiet", "--no-report", "--device", "cpu"]
+
+
+def test_run_prints_the_matrix_and_writes_the_record(
+    tiny_scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["run", "--scenario", tiny_scenario, "--strategy", "source_only", "--out", str(tmp_path), *FAST])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "MPJPE (mm) on" in printed and "after 2: d2" in printed and "forgetting" in printed
+    record = load_record(tmp_path / "seed-0")
+    assert record["strategy"]["params"]["epochs"] == 1 and record["seed"] == 0
+
+
+def test_several_seeds_give_mean_and_std(
+    tiny_scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "--scenario", tiny_scenario, "--strategy", "oracle", "--seeds", "0,1", "--out", str(tmp_path)]
+    assert main([*argv, *FAST, "--adapt-epochs", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "±" in printed and "seeds 0,1" in printed
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["seeds"] == [0, 1] and summary["runs"] == ["seed-0/result.json", "seed-1/result.json"]
+    figure = summary["figures"]["mpjpe"]["final_avg"]
+    values = [load_record(tmp_path / f"seed-{s}")["summary"]["final_avg_mpjpe"] for s in (0, 1)]
+    assert figure["n"] == 2 and figure["mean"] == pytest.approx(sum(values) / 2)
+    assert figure["std"] == pytest.approx(abs(values[0] - values[1]) / 2**0.5)
+    assert len(summary["matrices"]["mpjpe"]["mean"]) == 3
+
+
+def test_resume_through_the_cli(tiny_scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", "--scenario", tiny_scenario, "--strategy", "source_only", "--out", str(tmp_path), *FAST]
+    assert main(argv) == 0
+    first = load_record(tmp_path / "seed-0")
+    assert main([*argv, "--resume"]) == 0
+    assert load_record(tmp_path / "seed-0")["matrices"] == first["matrices"]
+    assert main(argv) == 2
+    assert "already holds a run; pass --resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--strategy", "source_onyl"], "Did you mean 'source_only'"),
+        (["--strategy", "source_only", "--epochs", "-1"], "epochs must be >= 0"),
+        (["--strategy", "source_only", "--adapt-epochs", "2"], "has no option 'adapt_epochs'"),
+        (["--strategy", "source_only", "--device", "tpu"], "Unknown device 'tpu'"),
+        (["--strategy", "source_only", "--resume"], "--resume needs --out"),
+        (["--strategy", "nowhere.module:Thing"], "Cannot import module 'nowhere.module'"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(
+    tiny_scenario: str, arguments: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = [] if "--resume" in arguments else ["--out", str(tmp_path / "x")]
+    assert main(["run", "--scenario", tiny_scenario, *arguments, *out, "--quiet", "--no-report"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x" / "seed-0" / "result.json").exists()
+
+
+def test_unknown_scenario_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["run", "--scenario", "cross_datset", "--strategy", "source_only", "--out", str(tmp_path)]) == 2
+    assert "Did you mean 'cross_dataset'" in capsys.readouterr().err
+
+
+def test_seeds_parse() -> None:
+    assert parse_seeds("0,1,2") == [0, 1, 2]
+    assert parse_seeds("3-5") == [3, 4, 5]
+    assert parse_seeds("0, 7") == [0, 7]
+    for bad, message in (("a,b", "comma-separated integers"), ("5-3", "comma-separated"), ("1,1", "repeats")):
+        with pytest.raises(Exception, match=message):
+            parse_seeds(bad)
+
+
+def test_bad_seeds_exit_2_through_argparse(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--scenario", "cross_dataset", "--strategy", "source_only", "--seeds", "x"])
+    assert exit_info.value.code == 2
+    assert "--seeds expects comma-separated integers" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["run", "--scenario", "cross_dataset", "--strategy", "source_only", "--seed", "1", "--seeds", "1,2"])
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -1,0 +1,193 @@
+"""The runner: records, checkpoints, resume, interruption and bad input, on a tiny stream."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from avalanche.core import SupervisedPlugin
+
+from lifelong_pose.runner.checkpoint import checkpoint_path, load_checkpoint
+from lifelong_pose.runner.environment import resolve_device
+from lifelong_pose.runner.record import RecordError, load_record, validate_record
+from lifelong_pose.runner.run import RunConfig, run
+from lifelong_pose.runner.tables import matrix_table, summary_table
+
+FAST = {"epochs": 2, "batch_size": 8}
+
+
+def _config(scenario: str, out: Path, strategy: str = "oracle", **changes: Any) -> RunConfig:
+    options = {**FAST, "adapt_epochs": 1} if strategy == "oracle" else dict(FAST)
+    base = {"progress": False, "report": False, "device": "cpu", "options": options}
+    return RunConfig(scenario=scenario, strategy=strategy, out=out, **{**base, **changes})
+
+
+class _InterruptAt(SupervisedPlugin):
+    """Raises KeyboardInterrupt when training on domain ``index`` starts (a Ctrl-C in the middle)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def before_training_exp(self, strategy: Any, *args: Any, **kwargs: Any) -> None:
+        if strategy.experience.current_experience == self.index:
+            raise KeyboardInterrupt
+
+
+def test_a_run_writes_a_complete_valid_record(tiny_scenario: str, tmp_path: Path) -> None:
+    record = run(_config(tiny_scenario, tmp_path / "run", report=True))
+    assert record == load_record(tmp_path / "run")
+    assert record["status"] == "complete" and record["completed_domains"] == 3
+    assert record["scenario"]["id"] == tiny_scenario
+    assert record["strategy"]["id"] == "oracle-v0"
+    assert record["strategy"]["reads_target_3d"] and not record["strategy"]["comparable"]
+    assert record["strategy"]["params"]["epochs"] == 2
+    assert record["domains"] == ["d0", "d1", "d2"] and record["data"]["backend"] == "sim"
+    assert len(record["data"]["fingerprint"]) == 64
+    for key in ("mpjpe", "pa_mpjpe", "pck", "auc"):
+        matrix = record["matrices"][key]
+        assert len(matrix) == 3 and all(len(row) == 3 for row in matrix)
+    for row in record["matrices"]["mpjpe"]:
+        assert all(0 < value < 5000 for value in row)
+    assert all(0 <= v <= 100 for row in record["matrices"]["pck"] for v in row)
+    assert record["summary"]["final_avg_mpjpe"] == pytest.approx(sum(record["matrices"]["mpjpe"][2]) / 3)
+    assert record["summary"]["lower_is_better"]["bwt"] is False
+    assert [d["name"] for d in record["timing"]["domains"]] == ["d0", "d1", "d2"]
+    assert record["resources"]["parameters"] > 0 and record["resources"]["kept_bytes"] == 0
+    assert {"python", "torch", "avalanche-lib"} <= set(record["versions"])
+    for index in range(3):
+        assert checkpoint_path(tmp_path / "run", index).is_file()
+    for name in ("report.md", "heatmap_mpjpe.png", "curves_mpjpe.png"):
+        assert (tmp_path / "run" / name).stat().st_size > 0
+    assert "heatmap_mpjpe.png" in (tmp_path / "run" / "report.md").read_text()
+
+
+def test_source_only_never_changes_after_the_source(tiny_scenario: str, tmp_path: Path) -> None:
+    record = run(_config(tiny_scenario, tmp_path / "run", strategy="source_only"))
+    rows = record["matrices"]["mpjpe"]
+    assert rows[0] == rows[1] == rows[2]
+    assert record["summary"]["bwt"] == 0 and record["summary"]["adaptation_gain"] == 0
+    assert record["strategy"]["comparable"]
+
+
+def test_same_seed_same_matrix_other_seed_other_matrix(tiny_scenario: str, tmp_path: Path) -> None:
+    first = run(_config(tiny_scenario, tmp_path / "a", seed=1))
+    second = run(_config(tiny_scenario, tmp_path / "b", seed=1))
+    other = run(_config(tiny_scenario, tmp_path / "c", seed=2))
+    assert first["matrices"] == second["matrices"]
+    assert first["matrices"]["mpjpe"] != other["matrices"]["mpjpe"]
+
+
+def test_interrupt_then_resume_equals_an_uninterrupted_run(tiny_scenario: str, tmp_path: Path) -> None:
+    whole = run(_config(tiny_scenario, tmp_path / "whole"))
+    with pytest.raises(KeyboardInterrupt):
+        run(_config(tiny_scenario, tmp_path / "cut", plugins=[_InterruptAt(2)]))
+    partial = load_record(tmp_path / "cut")
+    assert partial["status"] == "interrupted" and partial["completed_domains"] == 2
+    assert partial["summary"] is None and len(partial["matrices"]["mpjpe"]) == 2
+    assert partial["matrices"]["mpjpe"] == whole["matrices"]["mpjpe"][:2]
+    assert "after 1: d1" in matrix_table([partial]) and "no complete run" in summary_table([partial])
+
+    resumed = run(_config(tiny_scenario, tmp_path / "cut", resume=True))
+    assert resumed["status"] == "complete" and resumed["resumed"] == 1
+    assert resumed["matrices"] == whole["matrices"]
+    assert resumed["summary"] == whole["summary"]
+    again = run(_config(tiny_scenario, tmp_path / "cut", resume=True))  # already complete: nothing to do
+    assert again["matrices"] == whole["matrices"]
+
+
+def test_checkpoints_are_plain_state_dicts(tiny_scenario: str, tmp_path: Path) -> None:
+    run(_config(tiny_scenario, tmp_path / "run"))
+    state = load_checkpoint(tmp_path / "run", 1)
+    assert set(state) == {"model", "plugins", "extra"}
+    assert all(isinstance(value, torch.Tensor) for value in state["model"].values())
+    with pytest.raises(FileNotFoundError, match=r"domain-07\.pt is missing"):
+        load_checkpoint(tmp_path / "run", 7)
+
+
+def test_an_existing_run_is_never_overwritten(tiny_scenario: str, tmp_path: Path) -> None:
+    run(_config(tiny_scenario, tmp_path / "run"))
+    before = (tmp_path / "run" / "result.json").read_text()
+    with pytest.raises(ValueError, match="already holds a run; pass --resume"):
+        run(_config(tiny_scenario, tmp_path / "run"))
+    assert (tmp_path / "run" / "result.json").read_text() == before
+
+
+def test_resume_refuses_another_run(tiny_scenario: str, tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run(_config(tiny_scenario, tmp_path / "run", plugins=[_InterruptAt(1)]))
+    before = (tmp_path / "run" / "result.json").read_text()
+    with pytest.raises(ValueError, match=r"different run \(strategy.id: folder has oracle-v0, asked source_only-v0"):
+        run(_config(tiny_scenario, tmp_path / "run", strategy="source_only", resume=True))
+    with pytest.raises(ValueError, match=r"seed: folder has 0, asked 3"):
+        run(_config(tiny_scenario, tmp_path / "run", seed=3, resume=True))
+    with pytest.raises(ValueError, match="Nothing to resume"):
+        run(_config(tiny_scenario, tmp_path / "elsewhere", resume=True))
+    assert (tmp_path / "run" / "result.json").read_text() == before
+
+
+def test_unwritable_out_is_a_clear_error(tiny_scenario: str, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ValueError, match="is not a folder"):
+        run(_config(tiny_scenario, blocker))
+    with pytest.raises(ValueError, match="Cannot write to --out"):
+        run(_config(tiny_scenario, blocker / "run"))
+
+
+def test_devices() -> None:
+    assert resolve_device("cpu") == "cpu"
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="Unknown device 'tpu'"):
+        resolve_device("tpu")
+    if torch.cuda.is_available():
+        assert resolve_device("cuda") == "cuda"
+    else:
+        with pytest.raises(ValueError, match="asked for a GPU but torch sees none"):
+            resolve_device("cuda")
+
+
+def _valid_record(tiny_scenario: str, tmp_path: Path) -> dict[str, Any]:
+    return json.loads(json.dumps(run(_config(tiny_scenario, tmp_path / "run", strategy="source_only"))))
+
+
+def test_bad_records_are_refused_loudly(tiny_scenario: str, tmp_path: Path) -> None:
+    good = _valid_record(tiny_scenario, tmp_path)
+    validate_record(copy.deepcopy(good))
+    missing = copy.deepcopy(good)
+    del missing["seed"]
+    with pytest.raises(RecordError, match="'seed' is a required property"):
+        validate_record(missing)
+    short = copy.deepcopy(good)
+    short["matrices"]["pck"][1] = short["matrices"]["pck"][1][:2]
+    with pytest.raises(RecordError, match="matrix 'pck' must be 3x3"):
+        validate_record(short)
+    no_summary = copy.deepcopy(good)
+    no_summary["summary"] = None
+    with pytest.raises(RecordError, match="complete record needs a summary"):
+        validate_record(no_summary)
+    wrong_type = copy.deepcopy(good)
+    wrong_type["matrices"]["mpjpe"][0][0] = "52"
+    with pytest.raises(RecordError, match="matrices/mpjpe/0/0"):
+        validate_record(wrong_type)
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    with pytest.raises(RecordError, match="not valid JSON"):
+        load_record(path)
+    with pytest.raises(FileNotFoundError, match="No run record"):
+        load_record(tmp_path / "nowhere")
+
+
+def test_tables_show_mean_and_std_over_seeds(tiny_scenario: str, tmp_path: Path) -> None:
+    first = _valid_record(tiny_scenario, tmp_path)
+    second = copy.deepcopy(first)
+    second["seed"] = 1
+    second["matrices"]["mpjpe"] = [[v + 2.0 for v in row] for row in first["matrices"]["mpjpe"]]
+    value = first["matrices"]["mpjpe"][0][0]
+    # mean of v and v + 2 is v + 1; the sample std of two values 2 apart is sqrt(2) = 1.4
+    assert f"{value + 1:.1f} ± 1.4" in matrix_table([first, second])
+    assert "n=2" in summary_table([first, second])
