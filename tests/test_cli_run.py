@@ -93,3 +93,19 @@ def test_bad_seeds_exit_2_through_argparse(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit):
         main(["run", "--scenario", "cross_dataset", "--strategy", "source_only", "--seed", "1", "--seeds", "1,2"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_ctrl_c_prints_how_to_resume(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import lifelong_pose.runner.run as runner
+
+    def interrupted(config: runner.RunConfig) -> dict:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run", interrupted)
+    argv = ["run", "--scenario", "cross_dataset", "--strategy", "source_only", "--out", str(tmp_path)]
+    monkeypatch.setattr("sys.argv", ["lifelong-pose", *argv])
+    assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert "Interrupted" in err and f"--out {tmp_path}" in err and err.rstrip().endswith("--resume")
