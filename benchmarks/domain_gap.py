@@ -22,7 +22,7 @@ import numpy as np
 from tabulate import tabulate
 
 from lifelong_pose.cli.run import parse_seeds
-from lifelong_pose.metrics.matrix import mean_std
+from lifelong_pose.metrics.matrix import format_mean_std, mean_std
 from lifelong_pose.runner.record import load_record
 from lifelong_pose.runner.run import RunConfig, run
 from lifelong_pose.runner.tables import matrix_table
@@ -32,8 +32,8 @@ STRATEGIES = ("source_only", "oracle")
 
 
 def _cell(values: list[float]) -> str:
-    mean, std, _ = mean_std(values)
-    return f"{mean:.1f} ± {std:.1f}"
+    mean, std, n = mean_std(values)
+    return format_mean_std(mean, std, n=n)
 
 
 def main() -> None:

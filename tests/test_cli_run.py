@@ -109,3 +109,20 @@ def test_ctrl_c_prints_how_to_resume(
     assert main(argv) == 130
     err = capsys.readouterr().err
     assert "Interrupted" in err and f"--out {tmp_path}" in err and err.rstrip().endswith("--resume")
+
+
+def test_resuming_several_seeds_starts_those_never_begun(
+    tiny_scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["run", "--scenario", tiny_scenario, "--strategy", "source_only", "--out", str(tmp_path), *FAST]
+    assert main([*base, "--seed", "0"]) == 0
+    assert main([*base, "--seeds", "0,1", "--resume"]) == 0
+    assert load_record(tmp_path / "seed-1")["status"] == "complete"
+
+
+@pytest.mark.parametrize("argv", [["--seed", "-1"], ["--seeds", "0,-1"], ["--seed", str(2**31)], ["--seed", "x"]])
+def test_out_of_range_seeds_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--scenario", "cross_dataset", "--strategy", "source_only", *argv])
+    assert exit_info.value.code == 2
+    assert "seed" in capsys.readouterr().err

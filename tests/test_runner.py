@@ -191,3 +191,51 @@ def test_tables_show_mean_and_std_over_seeds(tiny_scenario: str, tmp_path: Path)
     # mean of v and v + 2 is v + 1; the sample std of two values 2 apart is sqrt(2) = 1.4
     assert f"{value + 1:.1f} ± 1.4" in matrix_table([first, second])
     assert "n=2" in summary_table([first, second])
+
+
+def test_interrupt_while_saving_a_checkpoint_keeps_the_record_consistent(
+    tiny_scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lifelong_pose.runner.run as runner
+
+    whole = run(_config(tiny_scenario, tmp_path / "whole"))
+    real_save = runner.save_checkpoint
+
+    def save_then_interrupt(out: Path, index: int, state: dict) -> Path:
+        if index == 1:
+            raise KeyboardInterrupt
+        return real_save(out, index, state)
+
+    monkeypatch.setattr(runner, "save_checkpoint", save_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run(_config(tiny_scenario, tmp_path / "cut"))
+    partial = load_record(tmp_path / "cut")
+    assert partial["status"] == "interrupted" and partial["completed_domains"] == 1
+    assert len(partial["matrices"]["mpjpe"]) == 1 and len(partial["timing"]["domains"]) == 1
+    monkeypatch.setattr(runner, "save_checkpoint", real_save)
+    assert run(_config(tiny_scenario, tmp_path / "cut", resume=True))["matrices"] == whole["matrices"]
+
+
+class _Diverge(SupervisedPlugin):
+    """Breaks the lifter after the source, as a diverging adaptation would."""
+
+    def after_training_exp(self, strategy: Any, *args: Any, **kwargs: Any) -> None:
+        if strategy.experience.current_experience == 1:
+            with torch.no_grad():
+                for parameter in strategy.model.parameters():
+                    parameter.fill_(float("nan"))
+
+
+def test_a_diverged_strategy_fails_with_a_clear_error_and_a_valid_record(tiny_scenario: str, tmp_path: Path) -> None:
+    with pytest.raises(FloatingPointError, match="non-finite poses on test domain 0: training diverged"):
+        run(_config(tiny_scenario, tmp_path / "run", plugins=[_Diverge()]))
+    record = load_record(tmp_path / "run")
+    assert record["status"] == "failed" and record["completed_domains"] == 1
+    assert "diverged" in record["error"]
+
+
+def test_a_complete_run_cut_while_plotting_gets_its_report_on_resume(tiny_scenario: str, tmp_path: Path) -> None:
+    run(_config(tiny_scenario, tmp_path / "run"))
+    assert not (tmp_path / "run" / "report.md").exists()
+    run(_config(tiny_scenario, tmp_path / "run", resume=True, report=True))
+    assert (tmp_path / "run" / "report.md").exists()

@@ -184,3 +184,58 @@ def test_training_batches_never_end_with_a_single_frame(scenario) -> None:
     batches = TensorBatches(data, batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(0))
     assert [len(batch[0]) for batch in batches] == [8, 8, 8] and len(batches) == 3
     assert [len(batch[0]) for batch in TensorBatches(data, batch_size=8)] == [8, 8, 8, 1]
+
+
+class _Counter:
+    """A stateful plugin (Avalanche plugins are duck-typed): counts the domains it trained on."""
+
+    def __init__(self, start: int) -> None:
+        self.seen = torch.tensor(start)
+
+    def __getattr__(self, name: str):  # every other callback: do nothing
+        if name.startswith(("before_", "after_")):
+            return lambda *args, **kwargs: None
+        raise AttributeError(name)
+
+    def state_dict(self) -> dict:
+        return {"seen": self.seen}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.seen = state["seen"].clone()
+
+
+def test_two_plugins_of_one_class_keep_their_own_state() -> None:
+    first = lp.strategy_registry.make("source_only", context=CONTEXT, plugins=[_Counter(1), _Counter(2)])
+    second = lp.strategy_registry.make("source_only", context=CONTEXT, plugins=[_Counter(0), _Counter(0)])
+    second.load_state_dict(first.state_dict())
+    counters = [plugin for plugin in second.plugins if isinstance(plugin, _Counter)]
+    assert [int(c.seen) for c in counters] == [1, 2]
+    third = lp.strategy_registry.make("source_only", context=CONTEXT, plugins=[_Counter(0), _Counter(0), _Counter(0)])
+    with pytest.raises(KeyError, match="no state for plugin"):
+        third.load_state_dict(first.state_dict())
+
+
+def test_the_optimizer_object_survives_domains_with_fresh_state(scenario) -> None:
+    strategy = lp.strategy_registry.make("oracle", context=CONTEXT, epochs=1, adapt_epochs=1, adapt_lr=5e-4)
+    optimizer = strategy.optimizer
+    benchmark = build_benchmark(scenario, target_3d=True)
+    strategy.train(benchmark.train_stream[0], eval_streams=[])
+    assert strategy.optimizer is optimizer and optimizer.state
+    strategy.train(benchmark.train_stream[1], eval_streams=[])
+    assert strategy.optimizer is optimizer
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(5e-4 * strategy.params.lr_decay)
+
+
+class _ReplacesData:
+    def __getattr__(self, name: str):
+        if name == "after_train_dataset_adaptation":
+            return lambda strategy, **kwargs: setattr(strategy, "adapted_dataset", strategy.experience.dataset.eval())
+        if name.startswith(("before_", "after_")):
+            return lambda *args, **kwargs: None
+        raise AttributeError(name)
+
+
+def test_plugins_that_replace_the_dataset_are_refused(scenario) -> None:
+    strategy = lp.strategy_registry.make("source_only", context=CONTEXT, plugins=[_ReplacesData()], epochs=1)
+    with pytest.raises(TypeError, match="a plugin replaced adapted_dataset"):
+        strategy.train(build_benchmark(scenario).train_stream[0], eval_streams=[])

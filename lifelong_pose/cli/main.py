@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"list": _list, "describe": _describe, "data": _preview, "run": run_command}
     try:
         return handlers[args.command](args)
-    except (RegistryError, ValueError, TypeError, FileNotFoundError, ImportError) as error:
+    except (RegistryError, ValueError, TypeError, FileNotFoundError, ImportError, FloatingPointError) as error:
         print(f"lifelong-pose: error: {error}", file=sys.stderr)
         return 2
 

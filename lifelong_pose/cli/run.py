@@ -40,7 +40,26 @@ def parse_seeds(text: str) -> list[int]:
         ) from None
     if len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"--seeds repeats a seed: {text!r}")
+    for seed in seeds:
+        check_seed(seed, "--seeds")
     return seeds
+
+
+MAX_SEED = 2**31 - 1
+
+
+def check_seed(seed: int, option: str = "a seed") -> int:
+    """Seeds are non-negative and below 2**31 (what every generator here accepts)."""
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{option} must be between 0 and {MAX_SEED}, got {seed}")
+    return seed
+
+
+def _seed(text: str) -> int:
+    try:
+        return check_seed(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a seed must be an integer, got {text!r}") from None
 
 
 def add_run_parser(commands: Any) -> None:
@@ -55,9 +74,9 @@ def add_run_parser(commands: Any) -> None:
     )
     run.add_argument("--data", default="sim", choices=["sim", "real"], help="data backend (default: sim)")
     seeds = run.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=int, default=None, help="training seed (default: 0)")
+    seeds.add_argument("--seed", type=_seed, default=None, help="training seed (default: 0)")
     seeds.add_argument("--seeds", type=parse_seeds, default=None, help="several seeds: 0,1,2 or 0-4")
-    run.add_argument("--world-seed", type=int, default=0, help="seed of the simulated world (default: 0, fixed)")
+    run.add_argument("--world-seed", type=_seed, default=0, help="seed of the simulated world (default: 0, fixed)")
     run.add_argument("--profile", default="quick", choices=["quick", "paper"], help="sizes (default: quick)")
     run.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     run.add_argument("--out", default=None, help="run folder (default: runs/SCENARIO__STRATEGY__TIME)")
@@ -96,17 +115,19 @@ def run_command(args: argparse.Namespace) -> int:
     seeds = args.seeds if args.seeds is not None else [args.seed if args.seed is not None else 0]
     records = []
     for seed in seeds:
+        seed_out = out / f"seed-{seed}"
         config = RunConfig(
             scenario=args.scenario,
             strategy=args.strategy,
-            out=out / f"seed-{seed}",
+            out=seed_out,
             seed=seed,
             profile=args.profile,
             data=args.data,
             world_seed=args.world_seed,
             device=args.device,
             options=_options(args),
-            resume=args.resume,
+            # with several seeds, those that never started have nothing to resume: start them
+            resume=args.resume and (seed_out / "result.json").exists(),
             progress=not args.quiet,
             report=not args.no_report,
         )
@@ -116,11 +137,11 @@ def run_command(args: argparse.Namespace) -> int:
             again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
             if "--out" not in sys.argv:
                 again += f" --out {shlex.quote(str(out))}"
-            print(
-                f"\nInterrupted. {config.out / 'result.json'} holds the finished domains; continue with:\n"
-                f"  lifelong-pose {again} --resume",
-                file=sys.stderr,
-            )
+            if (seed_out / "result.json").exists():
+                kept = f"{seed_out / 'result.json'} holds the finished domains"
+            else:
+                kept = "nothing was recorded for this seed yet"
+            print(f"\nInterrupted; {kept}. Continue with:\n  lifelong-pose {again} --resume", file=sys.stderr)
             return 130
         records.append(record)
         print(f"seed {seed}: {headline([record])}  [{record['timing']['total_s']:.1f} s]")
@@ -137,7 +158,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _write_summary(records: list[dict[str, Any]], out: Path, report: bool) -> None:
-    """``summary.json`` (mean ± std of every figure and matrix cell) and, unless skipped, ``report.md``."""
+    """For two or more seeds: ``summary.json`` (mean ± std of every figure and cell) and ``report.md``."""
     import numpy as np
 
     from lifelong_pose.metrics.matrix import mean_std
@@ -156,10 +177,7 @@ def _write_summary(records: list[dict[str, Any]], out: Path, report: bool) -> No
     matrices = {}
     for metric in first["matrices"]:
         stack = np.asarray([record["matrices"][metric] for record in records], dtype=float)
-        matrices[metric] = {
-            "mean": stack.mean(axis=0).tolist(),
-            "std": (stack.std(axis=0, ddof=1) if len(records) > 1 else np.zeros_like(stack[0])).tolist(),
-        }
+        matrices[metric] = {"mean": stack.mean(axis=0).tolist(), "std": stack.std(axis=0, ddof=1).tolist()}
     summary = {
         "schema": "lifelong-pose/summary/v1",
         "scenario": first["scenario"]["id"],

@@ -66,12 +66,6 @@ class Lifter(nn.Module):
         """Name, sizes and receptive field, JSON-ready; ``build_lifter(**get_params())`` rebuilds the model."""
         raise NotImplementedError(f"{type(self).__name__} must implement get_params()")
 
-    def set_bn_momentum(self, momentum: float) -> None:
-        """Set every BatchNorm's momentum (VideoPose3D decays it from 0.1 to 0.001 during training)."""
-        for module in self.modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                module.momentum = momentum
-
     def check_input(self, x2d: torch.Tensor, *, sequence: bool = False) -> None:
         """Raise a ``ValueError`` naming the fix when ``x2d`` does not fit this model.
 

@@ -7,7 +7,9 @@
   (stride = filter width), computing only what the centre frame needs; this is the training path
   (VideoPose3D's ``TemporalModelOptimized1f``).
 * ``forward_sequence`` on whole sequences uses the same weights as *dilated* convolutions, sharing
-  work between neighbouring frames; this is the evaluation path (VideoPose3D's ``TemporalModel``).
+  work between neighbouring frames, for inference over whole sequences (VideoPose3D's
+  ``TemporalModel``). The runner evaluates on windows like every other lifter, which keeps one
+  evaluation path for all lifters at the cost of repeating work at large receptive fields.
 
 Causal (real-time) mode is not implemented: every window is centred on the frame it predicts.
 """

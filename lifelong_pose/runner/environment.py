@@ -67,9 +67,19 @@ def git_revision() -> dict[str, Any]:
 
 
 def peak_host_bytes() -> int:
-    """Peak resident memory of this process so far (Linux reports KiB, macOS bytes)."""
+    """Peak resident memory of this *process* so far (Linux reports KiB, macOS bytes).
+
+    The operating system keeps one high-water mark per process and offers no reset, so with
+    several seeds in one process a later record's figure includes the earlier runs'.
+    """
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak if sys.platform == "darwin" else peak * 1024)
+
+
+def reset_peak_device_bytes(device: str) -> None:
+    """Start the GPU high-water mark afresh, so each run's record has its own peak."""
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats(torch.device(device))
 
 
 def peak_device_bytes(device: str) -> int | None:

@@ -14,6 +14,7 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from lifelong_pose.runner.environment import (
     git_revision,
     peak_device_bytes,
     peak_host_bytes,
+    reset_peak_device_bytes,
     resolve_device,
     versions,
 )
@@ -35,6 +37,7 @@ from lifelong_pose.runner.record import RESULT_FILE, RESULT_SCHEMA_ID, load_reco
 IDENTITY_FIELDS = (
     ("scenario", "id"),
     ("strategy", "id"),
+    ("strategy", "entry_point"),
     ("strategy", "params"),
     ("plugins",),
     ("seed",),
@@ -115,6 +118,7 @@ def check_resumable(existing: dict[str, Any], fresh: dict[str, Any], out: Path) 
     Raises:
         ValueError: listing each differing field with both values.
     """
+    fresh = json.loads(json.dumps(fresh))  # compare as stored: tuples become lists
     differences = []
     for path in IDENTITY_FIELDS:
         old, new = _get(existing, path), _get(fresh, path)
@@ -136,6 +140,7 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     Raises:
         ValueError, TypeError, RegistryError: bad options, before anything is written.
         KeyboardInterrupt: re-raised after the record is marked ``interrupted``.
+        FloatingPointError: the strategy diverged (non-finite poses); the record is marked ``failed``.
     """
     import lifelong_pose as lp
     from lifelong_pose.benchmark import build_benchmark
@@ -148,6 +153,7 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     started = time.perf_counter()
     out = Path(config.out)
     device = resolve_device(config.device)
+    reset_peak_device_bytes(device)
     strategy_spec = strategy_spec_for(config.strategy)  # an unknown strategy fails before any work
     scenario = lp.make(config.scenario, data=config.data, seed=config.world_seed, profile=config.profile)
     context = RunContext(
@@ -175,6 +181,8 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
         check_resumable(existing, record, out)
         if existing["status"] == "complete":
             progress.close()
+            if config.report and not (out / "report.md").exists():  # a run cut while plotting
+                _report(existing, out)
             return existing
         record = _continue_record(existing, record)
         start = record["completed_domains"]
@@ -194,8 +202,10 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
             if on_domain is not None:
                 on_domain(record)
     except KeyboardInterrupt:
-        record["status"] = "interrupted"
-        _write(out, record)
+        _stop(record, out, "interrupted")
+        raise
+    except FloatingPointError as error:
+        _stop(record, out, "failed", str(error))
         raise
     finally:
         progress.close()
@@ -203,10 +213,26 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     _finish_record(record, device, time.perf_counter() - started)
     _write(out, record)
     if config.report:
-        from lifelong_pose.runner.report import write_report
-
-        write_report(record, out)
+        _report(record, out)
     return record
+
+
+def _report(record: dict[str, Any], out: Path) -> None:
+    from lifelong_pose.runner.report import write_report
+
+    write_report(record, out)
+
+
+def _stop(record: dict[str, Any], out: Path, status: str, error: str | None = None) -> None:
+    """Record why the run stopped; only finished domains' rows are kept (they match checkpoints)."""
+    done = record["completed_domains"]
+    for key in record["matrices"]:
+        del record["matrices"][key][done:]
+    del record["timing"]["domains"][done:]
+    record["status"] = status
+    if error is not None:
+        record["error"] = error
+    _write(out, record)
 
 
 def _run_domain(
@@ -220,12 +246,14 @@ def _run_domain(
     tick = time.perf_counter()
     values = strategy.eval(test_stream)
     eval_s = time.perf_counter() - tick
-    for info in METRICS:
-        row = [float(values[metric_key(info.key, j)]) for j in range(len(test_stream))]
-        record["matrices"][info.key].append(row)
+    rows = {info.key: [float(values[metric_key(info.key, j)]) for j in range(len(test_stream))] for info in METRICS}
     state = strategy.state_dict()
     save_checkpoint(out, index, state)
     kept = state_bytes({key: value for key, value in state.items() if key != "model"})
+    # the record changes only once the checkpoint is on disk: an interrupt before this line
+    # leaves both at the previous domain
+    for key, row in rows.items():
+        record["matrices"][key].append(row)
     record["timing"]["domains"].append(
         {"name": experience.domain.name, "train_s": round(train_s, 3), "eval_s": round(eval_s, 3)}
     )
@@ -240,8 +268,6 @@ def _now() -> str:
 
 
 def _new_record(config: RunConfig, scenario: Any, strategy: Any, device: str) -> dict[str, Any]:
-    import json
-
     from lifelong_pose.training import METRICS
 
     spec = strategy.spec

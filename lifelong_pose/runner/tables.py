@@ -10,7 +10,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from lifelong_pose.metrics.matrix import FIGURES, mean_std
+from lifelong_pose.metrics.matrix import FIGURES, format_mean_std, mean_std
 
 FIGURE_LABELS = {
     "final_avg": "final avg",
@@ -25,11 +25,7 @@ METRIC_LABELS = {"mpjpe": "MPJPE (mm)", "pa_mpjpe": "PA-MPJPE (mm)", "pck": "PCK
 
 def _cell(values: Sequence[float | None], digits: int = 1) -> str:
     mean, std, n = mean_std(values)
-    if mean is None:
-        return "n/a"
-    if n == 1 or std is None:
-        return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+    return format_mean_std(mean, std, digits, n=n)
 
 
 def matrix_table(records: Sequence[dict[str, Any]], metric: str = "mpjpe", tablefmt: str = "simple") -> str:

@@ -51,10 +51,6 @@ class TensorBatches:
         self.generator = generator
         self.windows = data.window_indices(receptive_field)
 
-    @property
-    def labelled(self) -> bool:
-        return self.data.has_3d
-
     def __len__(self) -> int:
         n = len(self.data)
         if self.shuffle and n > 1 and n % self.batch_size == 1:

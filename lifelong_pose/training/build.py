@@ -14,9 +14,6 @@ from lifelong_pose.registry.loading import check_kwargs, load_entry_point
 from lifelong_pose.registry.specs import StrategySpec
 from lifelong_pose.training.strategy import LifelongStrategy, RunContext
 
-# Keyword arguments of ``make`` that describe the run, not the strategy's hyper-parameters.
-RUN_ARGUMENTS = ("context", "plugins", "evaluator")
-
 
 def build_strategy(spec: StrategySpec, target: Any, overrides: dict[str, Any]) -> LifelongStrategy:
     """Registry builder for strategies.

@@ -44,7 +44,6 @@ METRICS: tuple[MetricInfo, ...] = (
     MetricInfo("pck", "PCK@150mm", pck, 100.0, "%", False),
     MetricInfo("auc", "AUC", auc, 100.0, "%", False),
 )
-METRIC_BY_KEY = {info.key: info for info in METRICS}
 
 
 def metric_key(key: str, experience: int, stream: str = "test_stream") -> str:

@@ -8,7 +8,7 @@ Profiles change defaults only: ``quick`` is sized for a 2-core CPU, ``paper`` fo
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from lifelong_pose.stream import PROFILES
@@ -72,10 +72,6 @@ class AdaptationParams(LifterParams):
             raise ValueError(f"adapt_epochs must be >= 0, got {self.adapt_epochs}")
         if self.adapt_lr is not None and not self.adapt_lr > 0:
             raise ValueError(f"adapt_lr must be > 0, got {self.adapt_lr}")
-
-
-def param_names(params_type: type) -> list[str]:
-    return [f.name for f in fields(params_type)]
 
 
 def check_profile(profile: str) -> str:

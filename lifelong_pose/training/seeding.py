@@ -8,6 +8,7 @@ state the generators happened to reach, both runs draw the same numbers from the
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 
 import numpy as np
@@ -29,6 +30,11 @@ def seed_everything(seed: int) -> torch.Generator:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
+    # GPU kernels: deterministic where torch has a deterministic version, a warning where not
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(True, warn_only=True)
     generator = torch.Generator()
     generator.manual_seed(seed)
     return generator

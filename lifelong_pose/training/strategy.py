@@ -157,7 +157,18 @@ class LifelongStrategy(SupervisedTemplate):
         self.adapted_dataset = self.experience.dataset  # kept for plugins; batches use tensors
 
     def make_train_dataloader(self, **kwargs: Any) -> None:
+        """Batches from the experience's tensors.
+
+        Raises:
+            TypeError: a plugin replaced ``adapted_dataset`` (Avalanche-style replay): batches
+                come from tensors here, so its data would be silently ignored.
+        """
         assert self.experience is not None
+        if self.adapted_dataset is not self.experience.dataset:
+            raise TypeError(
+                f"{type(self).__name__}: a plugin replaced adapted_dataset, but lifelong-pose trains from "
+                "whole-domain tensors (experience.tensors); replay plugins must extend the tensor batches instead"
+            )
         self.dataloader = TensorBatches(
             self.domain_tensors(self.experience.tensors),
             receptive_field=self.params.receptive_field,
@@ -179,13 +190,20 @@ class LifelongStrategy(SupervisedTemplate):
         self.adapted_dataset = self.experience.dataset
 
     def check_model_and_optimizer(self, **kwargs: Any) -> None:
-        """A fresh Adam at every domain (no optimizer state crosses a domain boundary)."""
+        """Adam starts afresh at every domain (no optimizer state crosses a domain boundary)."""
         self.model = self.model_adaptation()
         self.optimizer = self.make_domain_optimizer(self.lr_for(self.domain))
 
     def make_domain_optimizer(self, lr: float) -> torch.optim.Optimizer:
-        """The optimizer for one domain; override to optimise more than the lifter."""
-        return torch.optim.Adam(self.model.parameters(), lr=lr)
+        """The optimizer for one domain: the same object, its state cleared and its rate reset.
+
+        Kept as one object so plugins holding ``strategy.optimizer`` stay attached; override to
+        optimise more than the lifter.
+        """
+        self.optimizer.state.clear()
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        return self.optimizer
 
     def _after_training_epoch(self, **kwargs: Any) -> None:
         super()._after_training_epoch(**kwargs)
@@ -213,6 +231,15 @@ class LifelongStrategy(SupervisedTemplate):
 
     def forward(self) -> torch.Tensor:
         return self.model(self.mb_x)
+
+    def _after_eval_forward(self, **kwargs: Any) -> None:
+        """Stop at the first non-finite prediction: a diverged lifter has no meaningful error."""
+        if not bool(torch.isfinite(self.mb_output).all()):
+            raise FloatingPointError(
+                f"{type(self).__name__} predicted non-finite poses on test domain "
+                f"{self.experience.current_experience}: training diverged (try a lower lr)"
+            )
+        super()._after_eval_forward(**kwargs)
 
     def criterion(self) -> torch.Tensor:
         """The supervised pose loss on labelled batches, :meth:`adaptation_loss` otherwise."""
@@ -242,22 +269,26 @@ class LifelongStrategy(SupervisedTemplate):
     def state_dict(self) -> dict[str, Any]:
         """Everything a later domain needs: the lifter and each stateful plugin's state.
 
-        Plugins with ``state_dict``/``load_state_dict`` methods are saved under their class name.
+        Plugins with ``state_dict``/``load_state_dict`` methods are saved under their position
+        and class name, so two plugins of one class keep their own state.
         """
-        plugins = {
-            type(plugin).__name__: plugin.state_dict()
-            for plugin in self.plugins
-            if callable(getattr(plugin, "state_dict", None)) and callable(getattr(plugin, "load_state_dict", None))
-        }
+        plugins = {key: plugin.state_dict() for key, plugin in self._stateful_plugins()}
         return {"model": self.model.state_dict(), "plugins": plugins, "extra": self.extra_state_dict()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
-        for plugin in self.plugins:
-            saved = state["plugins"].get(type(plugin).__name__)
-            if saved is not None:
-                plugin.load_state_dict(saved)
+        for key, plugin in self._stateful_plugins():
+            if key not in state["plugins"]:
+                raise KeyError(f"Checkpoint has no state for plugin {key!r}; it was saved with other plugins")
+            plugin.load_state_dict(state["plugins"][key])
         self.load_extra_state_dict(state.get("extra", {}))
+
+    def _stateful_plugins(self) -> list[tuple[str, Any]]:
+        return [
+            (f"{index}:{type(plugin).__name__}", plugin)
+            for index, plugin in enumerate(self.plugins)
+            if callable(getattr(plugin, "state_dict", None)) and callable(getattr(plugin, "load_state_dict", None))
+        ]
 
     def extra_state_dict(self) -> dict[str, Any]:
         """State of the strategy itself beyond the lifter (generators, samplers, memories)."""
