@@ -239,3 +239,11 @@ def test_a_complete_run_cut_while_plotting_gets_its_report_on_resume(tiny_scenar
     assert not (tmp_path / "run" / "report.md").exists()
     run(_config(tiny_scenario, tmp_path / "run", resume=True, report=True))
     assert (tmp_path / "run" / "report.md").exists()
+
+
+def test_a_temporal_lifter_runs_end_to_end(tiny_scenario: str, tmp_path: Path) -> None:
+    options = {"epochs": 1, "adapt_epochs": 1, "batch_size": 8, "lifter": "videopose", "receptive_field": 27}
+    record = run(_config(tiny_scenario, tmp_path / "run", options=options))
+    assert record["strategy"]["params"]["lifter"] == "videopose"
+    assert record["strategy"]["params"]["receptive_field"] == 27
+    assert record["status"] == "complete" and len(record["matrices"]["mpjpe"]) == 3
