@@ -12,6 +12,7 @@ from typing import Any
 from lifelong_pose.geometry.skeleton import COMMON16, FROM_H36M, H36M17, LAYOUTS, JointLayout, get_layout
 
 _LAZY = {
+    "global_position_alignment": "alignment",
     "bone_lengths": "bones",
     "bone_vectors": "bones",
     "kcs": "bones",
