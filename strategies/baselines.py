@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from lifelong_pose.benchmark import DomainInfo
 from lifelong_pose.training import AdaptationParams, LifelongStrategy, LifterParams
 
 # Paper profile: Martinez et al.'s lifter trained as VideoPose3D trains (batch 1024, 80 epochs).
@@ -21,13 +20,14 @@ _PAPER = {"batch_size": 1024, "epochs": 80}
 
 
 class SourceOnly(LifelongStrategy):
-    """Train on the source; never adapt (the lower bound)."""
+    """Train on the source; never adapt (the lower bound).
+
+    Its ``Params`` have no ``adapt_epochs``, so :meth:`LifelongStrategy.epochs_for` gives 0 on
+    every target.
+    """
 
     Params: ClassVar[type[LifterParams]] = LifterParams
     PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"paper": _PAPER}
-
-    def epochs_for(self, domain: DomainInfo) -> int:
-        return self.params.epochs if domain.index == 0 else 0
 
 
 class Oracle(LifelongStrategy):

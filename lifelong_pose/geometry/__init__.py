@@ -6,10 +6,8 @@ which only needs joint names (the registry listing, stream definitions) never im
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from lifelong_pose.geometry.skeleton import COMMON16, FROM_H36M, H36M17, LAYOUTS, JointLayout, get_layout
+from lifelong_pose.lazy import lazy_exports
 
 _LAZY = {
     "global_position_alignment": "alignment",
@@ -27,10 +25,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"lifelong_pose.geometry.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'lifelong_pose.geometry' has no attribute {name!r}")
+__getattr__ = lazy_exports("lifelong_pose.geometry", _LAZY)
 
 
 __all__ = ["COMMON16", "FROM_H36M", "H36M17", "LAYOUTS", "JointLayout", "get_layout", *_LAZY]

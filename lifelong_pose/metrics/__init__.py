@@ -13,9 +13,7 @@ leaderboard builder (which import :mod:`lifelong_pose.metrics.matrix`) never imp
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from lifelong_pose.lazy import lazy_exports
 from lifelong_pose.metrics.matrix import (
     FIGURE_FUNCTIONS,
     FIGURES,
@@ -43,12 +41,10 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f"lifelong_pose.metrics.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'lifelong_pose.metrics' has no attribute {name!r}")
+__getattr__ = lazy_exports("lifelong_pose.metrics", _LAZY)
 
 
+# listed statically so that linters and IDEs see the re-exports
 __all__ = [
     "FIGURES",
     "FIGURE_FUNCTIONS",

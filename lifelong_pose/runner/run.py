@@ -148,6 +148,7 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     from lifelong_pose.registry.loading import load_entry_point
     from lifelong_pose.runner.progress import ProgressPlugin
     from lifelong_pose.training import RunContext, make_evaluator
+    from lifelong_pose.training.batches import batches_per_epoch
     from lifelong_pose.training.build import build_strategy, strategy_spec_for
 
     started = time.perf_counter()
@@ -191,7 +192,8 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
 
     train_stream, test_stream = list(benchmark.train_stream), list(benchmark.test_stream)
     progress.bar.total = sum(
-        strategy.epochs_for(experience.domain) * -(-len(experience.tensors) // strategy.params.batch_size)
+        strategy.epochs_for(experience.domain)
+        * batches_per_epoch(len(experience.tensors), strategy.params.batch_size, shuffle=True)
         for experience in train_stream[start:]
     )
     record["status"] = "running"

@@ -23,7 +23,8 @@ FIGURE_LABELS = {
 METRIC_LABELS = {"mpjpe": "MPJPE (mm)", "pa_mpjpe": "PA-MPJPE (mm)", "pck": "PCK@150mm (%)", "auc": "AUC (%)"}
 
 
-def _cell(values: Sequence[float | None], digits: int = 1) -> str:
+def mean_std_cell(values: Sequence[float | None], digits: int = 1) -> str:
+    """One table cell: mean ± sample std over seeds (the mean alone for one seed, n/a for none)."""
     mean, std, n = mean_std(values)
     return format_mean_std(mean, std, digits, n=n)
 
@@ -37,7 +38,7 @@ def matrix_table(records: Sequence[dict[str, Any]], metric: str = "mpjpe", table
     rows = min(record["completed_domains"] for record in records)
     table = []
     for i in range(rows):
-        cells = [_cell([record["matrices"][metric][i][j] for record in records]) for j in range(len(domains))]
+        cells = [mean_std_cell([record["matrices"][metric][i][j] for record in records]) for j in range(len(domains))]
         table.append([f"after {i}: {domains[i]}", *cells])
     headers = [f"{METRIC_LABELS.get(metric, metric)} on →", *[f"{j}: {name}" for j, name in enumerate(domains)]]
     return tabulate(table, headers=headers, tablefmt=tablefmt, disable_numparse=True)
@@ -53,7 +54,7 @@ def summary_table(records: Sequence[dict[str, Any]], tablefmt: str = "simple") -
         for figure in FIGURES:
             values = [record["figures"][metric][figure] for record in complete]
             better = complete[0]["figures"][metric]["lower_is_better"][figure]
-            table.append([label, FIGURE_LABELS[figure], _cell(values), "lower" if better else "higher"])
+            table.append([label, FIGURE_LABELS[figure], mean_std_cell(values), "lower" if better else "higher"])
     headers = ["metric", "figure", f"value (n={len(complete)})", "better"]
     return tabulate(table, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
@@ -66,7 +67,7 @@ def headline(records: Sequence[dict[str, Any]]) -> str:
     complete = [record for record in records if record["summary"] is not None]
     if complete:
         for key, label in (("final_avg_mpjpe", "final MPJPE"), ("bwt", "BWT"), ("forgetting", "F"), ("fwt", "FWT")):
-            parts.append(f"{label} {_cell([record['summary'][key] for record in complete])}")
+            parts.append(f"{label} {mean_std_cell([record['summary'][key] for record in complete])}")
     if first["strategy"]["reads_target_3d"]:
         parts.append("REFERENCE (reads target 3D, not comparable)")
     return " | ".join(parts)

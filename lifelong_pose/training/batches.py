@@ -14,6 +14,13 @@ import torch
 from lifelong_pose.world.data import DomainData
 
 
+def batches_per_epoch(frames: int, batch_size: int, shuffle: bool) -> int:
+    """Batches in one pass over ``frames`` frames (a training pass drops a last batch of one frame)."""
+    if shuffle and frames > 1 and frames % batch_size == 1:
+        frames -= 1
+    return -(-frames // batch_size)
+
+
 class TensorBatches:
     """Mini-batches of a :class:`DomainData` split, in the item layout of the Avalanche datasets.
 
@@ -52,10 +59,7 @@ class TensorBatches:
         self.windows = data.window_indices(receptive_field)
 
     def __len__(self) -> int:
-        n = len(self.data)
-        if self.shuffle and n > 1 and n % self.batch_size == 1:
-            n -= 1
-        return -(-n // self.batch_size)
+        return batches_per_epoch(len(self.data), self.batch_size, self.shuffle)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         n, device = len(self.data), self.data.x2d.device
@@ -63,7 +67,7 @@ class TensorBatches:
             order = torch.randperm(n, generator=self.generator).to(device)
         else:
             order = torch.arange(n, device=device)
-        stop = n - 1 if self.shuffle and n > 1 and n % self.batch_size == 1 else n
+        stop = min(n, len(self) * self.batch_size)
         for start in range(0, stop, self.batch_size):
             index = order[start : start + self.batch_size]
             yield self.batch(index)

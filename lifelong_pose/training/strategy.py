@@ -131,7 +131,7 @@ class LifelongStrategy(SupervisedTemplate):
         return self.experience.domain
 
     def epochs_for(self, domain: DomainInfo) -> int:
-        """Epochs on ``domain``: ``epochs`` on the source, ``adapt_epochs`` on targets."""
+        """Epochs on ``domain``: ``epochs`` on the source, ``adapt_epochs`` on targets (0 without it)."""
         if domain.index == 0:
             return self.params.epochs
         return getattr(self.params, "adapt_epochs", 0)
