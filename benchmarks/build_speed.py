@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
+from results_file import write_results  # benchmarks/ is on sys.path when a script runs
 from tabulate import tabulate
 
 import lifelong_pose as lp
@@ -65,10 +65,7 @@ def main() -> None:
         tabulate(stats, headers="keys", tablefmt="github", floatfmt=".3f"),
         "",
     ]
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(text))
-    print("\n".join(text))
+    write_results(args.out, text)
 
 
 if __name__ == "__main__":

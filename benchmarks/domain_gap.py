@@ -19,21 +19,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+from results_file import write_results  # benchmarks/ is on sys.path when a script runs
 from tabulate import tabulate
 
 from lifelong_pose.cli.run import parse_seeds
-from lifelong_pose.metrics.matrix import format_mean_std, mean_std
 from lifelong_pose.runner.record import load_record
 from lifelong_pose.runner.run import RunConfig, run
-from lifelong_pose.runner.tables import matrix_table
+from lifelong_pose.runner.tables import matrix_table, mean_std_cell
 
 SCENARIOS = ("cross_dataset", "cross_scenario")
 STRATEGIES = ("source_only", "oracle")
-
-
-def _cell(values: list[float]) -> str:
-    mean, std, n = mean_std(values)
-    return format_mean_std(mean, std, n=n)
 
 
 def main() -> None:
@@ -81,12 +76,12 @@ def main() -> None:
         gap_rows.append(
             [
                 scenario,
-                _cell(source_error),
-                _cell(target_error),
-                _cell(oracle_error),
-                _cell(closed),
-                _cell(forgetting),
-                _cell(time_s),
+                mean_std_cell(source_error),
+                mean_std_cell(target_error),
+                mean_std_cell(oracle_error),
+                mean_std_cell(closed),
+                mean_std_cell(forgetting),
+                mean_std_cell(time_s),
             ]
         )
     headers = [
@@ -99,8 +94,7 @@ def main() -> None:
         "source_only run (s)",
     ]
     lines[4:4] = ["## Summary", "", tabulate(gap_rows, headers=headers, tablefmt="github"), ""]
-    Path(args.results).write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.results, [*lines, ""])
 
 
 if __name__ == "__main__":

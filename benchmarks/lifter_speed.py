@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from results_file import write_results  # benchmarks/ is on sys.path when a script runs
 from tabulate import tabulate
 
 from lifelong_pose.models import build_lifter
@@ -127,10 +128,7 @@ def main() -> None:
         tabulate(sequences, headers="keys", tablefmt="github", intfmt=","),
         "",
     ]
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(text))
-    print("\n".join(text))
+    write_results(args.out, text)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
+from results_file import write_results  # benchmarks/ is on sys.path when a script runs
 from tabulate import tabulate
 
 from lifelong_pose.metrics import SumCount, auc, mpjpe, pa_mpjpe, pck
@@ -78,10 +78,7 @@ def main() -> None:
         f"median and best of {args.repeats} after one warm-up, metric + SumCount update + result.\n"
     )
     text = [header, tabulate(rows, headers="keys", tablefmt="github"), ""]
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(text))
-    print("\n".join(text))
+    write_results(args.out, text)
 
 
 if __name__ == "__main__":
