@@ -79,8 +79,7 @@ def build_benchmark(scenario: Scenario, receptive_field: int = 1, *, target_3d: 
     from avalanche.benchmarks.scenarios.dataset_scenario import benchmark_from_datasets
 
     train = [
-        scenario.privileged_train_data(i) if target_3d else scenario.train_data(i)
-        for i in range(scenario.num_domains)
+        scenario.privileged_train_data(i) if target_3d else scenario.train_data(i) for i in range(scenario.num_domains)
     ]
     test = [scenario.test_data(i) for i in range(scenario.num_domains)]
     benchmark = benchmark_from_datasets(

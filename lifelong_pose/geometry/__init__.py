@@ -22,6 +22,14 @@ _LAZY = {
     "normalize_screen_coordinates": "camera",
     "project_to_2d": "camera",
     "world_to_camera": "camera",
+    "ancestor_matrix": "transforms",
+    "axis_angle_to_matrix": "transforms",
+    "bone_directions_and_lengths": "transforms",
+    "change_bone_angles": "transforms",
+    "change_bone_lengths": "transforms",
+    "joints_from_bones": "transforms",
+    "mirror_bone_permutation": "transforms",
+    "rotate_about_root": "transforms",
 }
 
 
