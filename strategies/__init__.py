@@ -18,3 +18,8 @@ strategy_registry.register(
     "lifelong_pose.strategies.baselines:Oracle",
     description="reference, never ranked: sequential fine-tuning WITH the targets' 3D (shows forgetting)",
 )
+strategy_registry.register(
+    "poseda-v0",
+    "lifelong_pose.strategies.poseda:PoseDA",
+    description="PoseDA (ICCV 2023): global position alignment + adversarial local pose augmentation; keeps the source",
+)

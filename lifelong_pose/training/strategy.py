@@ -68,11 +68,14 @@ class LifelongStrategy(SupervisedTemplate):
         PROFILE_DEFAULTS: per profile, defaults that differ from the dataclass's.
         reads_target_3d: True only for the oracle; the runner then gives it target 3D and marks
             its records as not comparable.
+        keeps_source_data: True for a strategy that trains on the labelled source while adapting
+            (PoseDA); the record's resources say so, and count the kept bytes.
     """
 
     Params: ClassVar[type[LifterParams]] = AdaptationParams
     PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {}
     reads_target_3d: ClassVar[bool] = False
+    keeps_source_data: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -112,6 +115,7 @@ class LifelongStrategy(SupervisedTemplate):
         self.model.to(self.device)
         self._generator = torch.Generator()  # reseeded at the start of every domain
         self._on_device: dict[int, DomainData] = {}
+        self.domain_batch: tuple[torch.Tensor, ...] | None = None
 
     # -- hyper-parameters ---------------------------------------------------------------------
     @classmethod
@@ -211,6 +215,36 @@ class LifelongStrategy(SupervisedTemplate):
             group["lr"] *= self.params.lr_decay
 
     # -- mini-batch ---------------------------------------------------------------------------
+    def _before_training_iteration(self, **kwargs: Any) -> None:
+        """Keep the batch as drawn in ``domain_batch``, then let the strategy turn it into its training batch."""
+        assert self.mbatch is not None
+        self.domain_batch = tuple(self.mbatch)
+        self.mbatch = list(self.prepare_batch(self.domain_batch, update=True))
+        super()._before_training_iteration(**kwargs)
+
+    def prepare_batch(self, batch: tuple[torch.Tensor, ...], *, update: bool) -> tuple[torch.Tensor, ...]:
+        """The batch the lifter trains on, made from a batch drawn from the domain (identity here).
+
+        A strategy that trains on synthetic pairs (PoseDA) builds them here from the drawn target
+        batch. ``update`` is False when a plugin asks for the loss without a training step
+        (:meth:`training_loss`): nothing but the returned batch may change then.
+        """
+        return batch
+
+    def training_loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """The strategy's own loss on one drawn batch, as its training step computes it, without a step.
+
+        Plugins that weigh parameters by the strategy's loss (EWC) call it; the lifter is used in
+        whatever mode the caller set, and the strategy's mini-batch state is left as it was.
+        """
+        saved = self.mbatch, self.mb_output
+        try:
+            self.mbatch = list(self.prepare_batch(batch, update=False))
+            self.mb_output = self.forward()
+            return self.criterion()
+        finally:
+            self.mbatch, self.mb_output = saved
+
     @property
     def mb_x(self) -> torch.Tensor:
         """(B, T, J, 2) 2D windows."""
@@ -289,6 +323,13 @@ class LifelongStrategy(SupervisedTemplate):
             for index, plugin in enumerate(self.plugins)
             if callable(getattr(plugin, "state_dict", None)) and callable(getattr(plugin, "load_state_dict", None))
         ]
+
+    def auxiliary_modules(self) -> dict[str, torch.nn.Module]:
+        """Networks the strategy trains besides the lifter (PoseDA's generator and critic), by name.
+
+        The run record counts their parameters (``resources.extra_parameters``).
+        """
+        return {}
 
     def extra_state_dict(self) -> dict[str, Any]:
         """State of the strategy itself beyond the lifter (generators, samplers, memories)."""

@@ -1,0 +1,293 @@
+"""PoseDA (Chai et al., ICCV 2023): global position alignment and local pose augmentation.
+
+Seeds 001 and 002 of ``../shared/seeds``. PoseDA adapts a source-trained lifter to an unlabelled
+target from three things: the labelled source it keeps, the target's 2D poses and the target's
+camera intrinsics. It never reads target 3D. At every training step on a target:
+
+1. a batch of target 2D poses is drawn (with the target camera of each frame);
+2. as many source poses are drawn at random, so pairs change every step (and every epoch);
+3. LPA: a generator changes bone angles, bone lengths and the rotation of the source poses; an
+   anchor discriminator on the KCS of five body parts, trained against *source* 3D only, keeps
+   them plausible (WGAN, 5 critic updates per generator update);
+4. GPA: each source or augmented pose is placed before the target camera where its paired target
+   2D pose is (box size and root position, equations 4-9) and projected with that camera;
+5. the lifter trains on source and augmented pairs mixed 1:1.
+
+In a stream, the strategy does this for every target in turn with the same kept source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import torch
+
+from lifelong_pose.geometry.alignment import global_position_alignment
+from lifelong_pose.geometry.camera import project_to_2d
+from lifelong_pose.geometry.skeleton import get_layout
+from lifelong_pose.models.lpa import AnchorDiscriminator, AugmentationGenerator
+from lifelong_pose.training import AdaptationParams, LifelongStrategy, RunContext
+from lifelong_pose.training.source_pool import SourceBatch, SourcePool
+
+# The paper's schedule on a GPU: VideoPose3D-style source training, then 10 epochs per target
+# (section 4.2: "5 to 10 epochs ... to get convergence"), batch 1024.
+_PAPER = {"batch_size": 1024, "epochs": 80, "adapt_epochs": 10, "warmup_epochs": 5, "adapt_lr": 1e-4}
+
+
+@dataclass(frozen=True)
+class PoseDAParams(AdaptationParams):
+    """PoseDA's options (the lifter's are those of :class:`AdaptationParams`).
+
+    Attributes:
+        gpa: align each source pose to a target 2D pose's box and root (section 3.2).
+        lpa: augment source poses with the adversarial generator (section 3.3).
+        warmup_epochs: epochs of generator and critic training before the lifter first trains on
+            augmented pairs (section 4.2: 5); run once, on the first target.
+        mix_ratio: share of augmented pairs in each lifter batch (0.5 is the paper's 1:1).
+        copy_missing: synthetic 2D poses inherit their paired target pose's missing joints.
+        gan_lr: learning rate of generator and critic (section 4.2: 1e-4 for all networks).
+        critic_steps: critic updates per generator update (supplement: 5).
+        clip: WGAN weight clipping of the critic.
+        noise_dim, generator_width, discriminator_width: network sizes.
+        angle_limit, length_limit, rotation_limit: bounds of the three transformations.
+    """
+
+    adapt_lr: float | None = 1e-4
+    gpa: bool = True
+    lpa: bool = True
+    warmup_epochs: int = 2
+    mix_ratio: float = 0.5
+    copy_missing: bool = True
+    gan_lr: float = 1e-4
+    critic_steps: int = 5
+    clip: float = 0.01
+    noise_dim: int = 32
+    generator_width: int = 256
+    discriminator_width: int = 128
+    angle_limit: float = 0.3
+    length_limit: float = 0.2
+    rotation_limit: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not (self.gpa or self.lpa):
+            raise ValueError("poseda needs gpa=true or lpa=true (with both off it only fine-tunes on the source)")
+        if not 0 <= self.mix_ratio <= 1:
+            raise ValueError(f"mix_ratio must be in [0, 1], got {self.mix_ratio}")
+        for name in ("warmup_epochs",):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("critic_steps", "noise_dim", "generator_width", "discriminator_width"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("gan_lr", "clip"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("angle_limit", "rotation_limit"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if not 0 <= self.length_limit < 1:
+            raise ValueError(f"length_limit must be in [0, 1), got {self.length_limit}")
+
+
+class PoseDA(LifelongStrategy):
+    """PoseDA: GPA + LPA, the lifter fine-tuned on source and augmented pairs mixed 1:1.
+
+    Where the paper is silent, this is what was chosen (paper section in brackets):
+
+    - [3.3, supplement] Generator stages: BA adds tanh-bounded offsets (``angle_limit`` 0.3) to the
+      unit bone directions and renormalises; BL scales bones by ``1 + r``, ``|r| <= length_limit``
+      (0.2), made left/right symmetric as in PoseAug; RT is a rotation about the root whose
+      rotation-vector components are bounded by ``rotation_limit`` (0.5 rad). Stage 1 sees the
+      source pose (bone directions and lengths) and noise; stages 2 and 3 see the previous
+      stage's output and fresh noise. Noise: 32 standard normals per stage; width 256.
+    - [supplement] The critic: one 4-layer residual MLP (width 128, LeakyReLU 0.2) per body part
+      on the part's flattened KCS matrix; its score is the mean of the five outputs.
+    - [3.4] WGAN losses with the original WGAN's weight clipping at 0.01 (the paper cites [2] and
+      uses RMSProp, which is that recipe); no gradient penalty. The generator is trained with
+      Adam, the critic with RMSProp, both at 1e-4.
+    - [supplement] "Weighted adversarial losses" of the three networks: the generator's loss is
+      the mean critic score of the pose after each stage, weights equal. KCS is rotation
+      invariant, so the rotation stage gets no gradient from the critic: its rotations stay
+      the (bounded, noise-driven) ones the generator starts with.
+    - [3.4, alg. 1] The critic trains at every step and the generator every ``critic_steps``-th.
+      The generator and critic see source poses only, so they are warmed up once (on the first
+      target, ``warmup_epochs`` passes of as many steps as the target has batches) and carried
+      to later targets.
+    - [3.2] GPA uses each target frame's visible joints; synthetic 2D poses get their target's
+      missing joints (``copy_missing``); projection applies the target camera's distortion.
+    - [4.2] The lifter's loss is the run's pose loss (MPJPE by default), the same as its source
+      training, rather than the paper's MSE, so that source training is shared with every other
+      strategy; ``loss=mse`` gives the paper's.
+    - [4.2] Learning rate 1e-4 on targets (``adapt_lr``); the source keeps the lifter's own.
+    - Temporal lifters: a window of source frames gets the centre frame's transformation and
+      GPA translation, plus the source's own root motion within the window.
+    - Without GPA (``gpa=false``) augmented poses are projected at the source pose's own root
+      position with the source camera; source pairs keep their observed 2D.
+    """
+
+    Params: ClassVar[type[AdaptationParams]] = PoseDAParams
+    PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"paper": _PAPER}
+    keeps_source_data: ClassVar[bool] = True
+
+    params: PoseDAParams
+
+    def __init__(self, *, context: RunContext, params: PoseDAParams | None = None, **kwargs: Any) -> None:
+        super().__init__(context=context, params=params, **kwargs)
+        p = self.params
+        layout = get_layout(context.layout)
+        self.augment_generator = AugmentationGenerator(
+            layout,
+            noise_dim=p.noise_dim,
+            width=p.generator_width,
+            angle_limit=p.angle_limit,
+            length_limit=p.length_limit,
+            rotation_limit=p.rotation_limit,
+        ).to(self.device)
+        self.discriminator = AnchorDiscriminator(layout, width=p.discriminator_width).to(self.device)
+        self.generator_optimizer = torch.optim.Adam(self.augment_generator.parameters(), lr=p.gan_lr)
+        self.discriminator_optimizer = torch.optim.RMSprop(self.discriminator.parameters(), lr=p.gan_lr)
+        self.source: SourcePool | None = None
+        self.augmenter_steps = 0
+        self.warmed_up = False
+
+    # -- the domain loop ----------------------------------------------------------------------
+    def _before_training_exp(self, **kwargs: Any) -> None:
+        super()._before_training_exp(**kwargs)
+        if self.domain.index == 0 or self.train_epochs == 0:
+            return
+        if self.source is None:
+            raise RuntimeError("PoseDA adapts from the source it keeps; it must train on the source domain first")
+        if self.params.lpa and not self.warmed_up:
+            for _ in range(self.params.warmup_epochs * len(self.dataloader)):
+                self.augmenter_step(self.params.batch_size)
+            self.warmed_up = True
+
+    def _after_training_exp(self, **kwargs: Any) -> None:
+        if self.domain.index == 0:
+            assert self.experience is not None
+            self.source = SourcePool.from_domain(
+                self.domain_tensors(self.experience.tensors), self.params.receptive_field
+            )
+        super()._after_training_exp(**kwargs)
+
+    # -- LPA ----------------------------------------------------------------------------------
+    def augmenter_step(self, size: int) -> None:
+        """One critic update on ``size`` source poses; every ``critic_steps``-th step, one generator update."""
+        assert self.source is not None
+        centre = self.params.receptive_field // 2
+        real = self.source.sample(size, self._generator).X3d[:, centre]
+        fake = self.augment_generator(real, self._generator).pose.detach()
+        critic_loss = self.discriminator(fake).mean() - self.discriminator(real).mean()  # eq. 11
+        self.discriminator_optimizer.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.discriminator_optimizer.step()
+        self.discriminator.clip_weights(self.params.clip)
+        self.augmenter_steps += 1
+        if self.augmenter_steps % self.params.critic_steps:
+            return
+        source = self.source.sample(size, self._generator).X3d[:, centre]
+        stages = self.augment_generator(source, self._generator)
+        self.discriminator.requires_grad_(False)
+        scores = [self.discriminator(pose).mean() for pose in (stages.after_angle, stages.after_length, stages.pose)]
+        self.discriminator.requires_grad_(True)
+        generator_loss = -torch.stack(scores).mean()  # eq. 12, one term per stage
+        self.generator_optimizer.zero_grad(set_to_none=True)
+        generator_loss.backward()
+        self.generator_optimizer.step()
+
+    def augment(self, windows: torch.Tensor) -> torch.Tensor:
+        """(B, T, J, 3) source windows -> the same windows with the centre frame's generated changes."""
+        centre = windows.shape[1] // 2
+        with torch.no_grad():
+            stages = self.augment_generator(windows[:, centre], self._generator)
+        return self.augment_generator.apply(windows, stages)
+
+    # -- the training batch -------------------------------------------------------------------
+    def prepare_batch(self, batch: tuple[torch.Tensor, ...], *, update: bool) -> tuple[torch.Tensor, ...]:
+        """A target batch ``(x2d, intrinsics, task)`` -> a labelled synthetic batch of the same size."""
+        if len(batch) == 4:  # the labelled source
+            return batch
+        if self.source is None:
+            raise RuntimeError("PoseDA adapts from the source it keeps; it must train on the source domain first")
+        x2d_target, intrinsics_target, task = batch
+        size, frames = x2d_target.shape[:2]
+        centre = frames // 2
+        if update and self.params.lpa:
+            self.augmenter_step(size)
+        source = self.source.sample(size, self._generator)
+        poses = source.X3d
+        augmented = round(self.params.mix_ratio * size) if self.params.lpa else 0
+        if augmented:
+            poses = torch.cat([self.augment(poses[:augmented]), poses[augmented:]])
+        target_visible = (x2d_target != 0).any(dim=-1)
+        if self.params.gpa:
+            x2d, intrinsics = self._aligned_2d(poses, source, x2d_target, intrinsics_target, target_visible)
+        else:
+            x2d, intrinsics = self._source_camera_2d(poses, source, augmented)
+        if self.params.copy_missing:
+            x2d = x2d * target_visible.unsqueeze(-1)
+        return x2d, poses[:, centre], intrinsics, task
+
+    def _aligned_2d(
+        self,
+        poses: torch.Tensor,
+        source: SourceBatch,
+        x2d_target: torch.Tensor,
+        intrinsics_target: torch.Tensor,
+        visible: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """GPA: each window placed before its paired target camera, on the target's box and root."""
+        centre = poses.shape[1] // 2
+        usable = visible[:, centre].sum(dim=-1) >= 2  # a box needs two joints
+        if not bool(usable.all()):  # pair a pose without a box with the best-observed target frame
+            best = visible[:, centre].sum(dim=-1).argmax()
+            fallback = torch.where(usable, torch.arange(len(usable), device=usable.device), best)
+            x2d_target, intrinsics_target, visible = (
+                x2d_target[fallback],
+                intrinsics_target[fallback],
+                visible[fallback],
+            )
+        root = global_position_alignment(
+            poses[:, centre], x2d_target[:, centre], intrinsics_target, visible[:, centre]
+        )  # (B, 3)
+        motion = source.root - source.root[:, centre : centre + 1]  # the source's root motion in the window
+        camera_frame = poses + (root[:, None] + motion)[:, :, None]
+        return project_to_2d(camera_frame, intrinsics_target[:, None]), intrinsics_target
+
+    def _source_camera_2d(
+        self, poses: torch.Tensor, source: SourceBatch, augmented: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """No GPA: augmented poses projected where the source pose stood; source pairs keep their 2D."""
+        projected = project_to_2d(
+            poses[:augmented] + source.root[:augmented, :, None], source.intrinsics[:augmented, None]
+        )
+        return torch.cat([projected, source.x2d[augmented:]]), source.intrinsics
+
+    # -- what crosses domains -----------------------------------------------------------------
+    def auxiliary_modules(self) -> dict[str, torch.nn.Module]:
+        return {"generator": self.augment_generator, "discriminator": self.discriminator}
+
+    def extra_state_dict(self) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "generator": self.augment_generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "generator_optimizer": self.generator_optimizer.state_dict(),
+            "discriminator_optimizer": self.discriminator_optimizer.state_dict(),
+            "augmenter_steps": self.augmenter_steps,
+            "warmed_up": self.warmed_up,
+        }
+        if self.source is not None:
+            state["source_data"] = self.source.state_dict()
+        return state
+
+    def load_extra_state_dict(self, state: dict[str, Any]) -> None:
+        self.augment_generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.generator_optimizer.load_state_dict(state["generator_optimizer"])
+        self.discriminator_optimizer.load_state_dict(state["discriminator_optimizer"])
+        self.augmenter_steps = int(state["augmenter_steps"])
+        self.warmed_up = bool(state["warmed_up"])
+        if "source_data" in state:
+            self.source = SourcePool.from_state_dict(state["source_data"], self.device)
