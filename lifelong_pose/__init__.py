@@ -13,9 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from lifelong_pose.registry import (
+    PluginSpec,
     RegistryError,
     ScenarioSpec,
     StrategySpec,
+    plugin_registry,
     scenario_registry,
     strategy_registry,
 )
@@ -47,14 +49,22 @@ def register_strategy(id: str, entry_point: str, *, description: str = "", **kwa
     return strategy_registry.register(id, entry_point, description=description, **kwargs)
 
 
+def register_plugin(id: str, entry_point: str, *, description: str = "", **kwargs: Any) -> PluginSpec:
+    """Register a plugin id (``--plugin NAME``) whose entry point is a ``LifelongPlugin`` class."""
+    return plugin_registry.register(id, entry_point, description=description, **kwargs)
+
+
 registry = scenario_registry
 
 __all__ = [
+    "PluginSpec",
     "RegistryError",
     "ScenarioSpec",
     "StrategySpec",
     "make",
+    "plugin_registry",
     "register",
+    "register_plugin",
     "register_strategy",
     "registry",
     "scenario_registry",

@@ -120,7 +120,8 @@ class PoseDA(LifelongStrategy):
     - [4.2] The lifter's loss is the run's pose loss (MPJPE by default), the same as its source
       training, rather than the paper's MSE, so that source training is shared with every other
       strategy; ``loss=mse`` gives the paper's.
-    - [4.2] Learning rate 1e-4 on targets (``adapt_lr``); the source keeps the lifter's own.
+    - [4.2] Learning rate 1e-4 on targets (``adapt_lr``) in the paper profile, 1e-3 in the quick
+      one (far fewer steps per target); the source keeps the lifter's own.
     - Temporal lifters: a window of source frames gets the centre frame's transformation and
       GPA translation, plus the source's own root motion within the window.
     - Without GPA (``gpa=false``) augmented poses are projected at the source pose's own root
@@ -128,7 +129,9 @@ class PoseDA(LifelongStrategy):
     """
 
     Params: ClassVar[type[AdaptationParams]] = PoseDAParams
-    PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"paper": _PAPER}
+    # quick: ~30 steps per target epoch instead of the paper's ~1500, so a larger step (measured on
+    # cross_dataset, seed 0: final MPJPE 222 mm at 1e-3 against 243 mm at 1e-4)
+    PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"quick": {"adapt_lr": 1e-3}, "paper": _PAPER}
     keeps_source_data: ClassVar[bool] = True
 
     params: PoseDAParams

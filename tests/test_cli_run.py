@@ -60,6 +60,15 @@ def test_resume_through_the_cli(tiny_scenario: str, tmp_path: Path, capsys: pyte
         (["--strategy", "source_only", "--device", "tpu"], "Unknown device 'tpu'"),
         (["--strategy", "source_only", "--resume"], "--resume needs --out"),
         (["--strategy", "nowhere.module:Thing"], "Cannot import module 'nowhere.module'"),
+        (["--strategy", "poseda", "--plugin", "emma"], "Did you mean 'ema'"),
+        (["--strategy", "poseda", "--plugin", "ema", "--plugin", "ema"], "given twice"),
+        (["--strategy", "poseda", "--set", "lpa"], "expects key=value"),
+        (["--strategy", "poseda", "--set", "lpaa=false"], "Did you mean 'lpa'"),
+        (["--strategy", "poseda", "--set", "lpa=maybe"], "option 'lpa' expects bool"),
+        (["--strategy", "poseda", "--set", "ema.eta=0.9"], "'ema' is not a plugin of this run"),
+        (["--strategy", "poseda", "--plugin", "ema", "--set", "ema.beta=0.9"], "Did you mean 'eta'"),
+        (["--strategy", "poseda", "--set", "epochs=2", "--epochs", "3"], "given both as --epochs and with --set"),
+        (["--strategy", "poseda", "--set", "gpa=false", "--set", "lpa=false"], "gpa=true or lpa=true"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(
@@ -126,3 +135,16 @@ def test_out_of_range_seeds_exit_2(argv: list[str], capsys: pytest.CaptureFixtur
         main(["run", "--scenario", "cross_dataset", "--strategy", "source_only", *argv])
     assert exit_info.value.code == 2
     assert "seed" in capsys.readouterr().err
+
+
+def test_plugins_and_set_reach_the_record(tiny_scenario: str, tmp_path: Path) -> None:
+    argv = ["run", "--scenario", tiny_scenario, "--strategy", "poseda", "--out", str(tmp_path), *FAST]
+    options = ["--adapt-epochs", "1", "--set", "lpa=false", "--set", "batch_size=8"]
+    plugins = ["--plugin", "ema", "--plugin", "replay-v0", "--set", "ema.eta=0.9", "--set", "replay.size=16"]
+    assert main([*argv, *options, *plugins]) == 0
+    record = load_record(tmp_path / "seed-0")
+    assert record["strategy"]["params"]["lpa"] is False and record["strategy"]["params"]["batch_size"] == 8
+    assert [(p["id"], p["params"]) for p in record["plugins"]] == [
+        ("ema-v0", {"eta": 0.9, "update": "step", "from_domain": 1}),
+        ("replay-v0", {"size": 16, "ratio": 0.5}),
+    ]

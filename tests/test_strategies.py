@@ -67,3 +67,22 @@ def test_runs_end_to_end_reproducibly_and_reads_target_3d_only_if_declared(
     assert first["strategy"]["comparable"] == (not declared)
     assert first["resources"]["kept_bytes"] >= 0 and first["resources"]["parameters"] > 0
     assert lp.strategy_registry.spec(strategy_id).description  # listed with a description
+
+
+@pytest.mark.parametrize("strategy_id", STRATEGY_IDS, ids=STRATEGY_IDS)
+def test_every_plugin_composes_with_every_strategy(strategy_id: str, tiny_scenario: str, tmp_path: Path) -> None:
+    plugins = [spec.id for spec in lp.plugin_registry.all()]
+    record = run(
+        RunConfig(
+            tiny_scenario,
+            strategy_id,
+            tmp_path / "run",
+            device="cpu",
+            progress=False,
+            report=False,
+            options=_fast_options(strategy_id),
+            plugin_ids=plugins,
+        )
+    )
+    assert record["status"] == "complete"
+    assert [p["id"] for p in record["plugins"]] == plugins

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lifelong_pose.cli.run import add_run_parser, run_command
-from lifelong_pose.registry import RegistryError, scenario_registry, strategy_registry
+from lifelong_pose.registry import RegistryError, plugin_registry, scenario_registry, strategy_registry
 
 
 def _scenario_options(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    listing = commands.add_parser("list", help="list registered scenarios or strategies")
-    listing.add_argument("what", choices=["scenarios", "strategies"])
+    listing = commands.add_parser("list", help="list registered scenarios, strategies or plugins")
+    listing.add_argument("what", choices=["scenarios", "strategies", "plugins"])
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
     describe = commands.add_parser("describe", help="the domains of a scenario, in order, with factors and sizes")
@@ -64,7 +64,7 @@ def _make(args: argparse.Namespace) -> Any:
 def _list(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    registry = scenario_registry if args.what == "scenarios" else strategy_registry
+    registry = {"scenarios": scenario_registry, "strategies": strategy_registry, "plugins": plugin_registry}[args.what]
     rows = []
     for spec in registry.all():
         row: dict[str, Any] = {

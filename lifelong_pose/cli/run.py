@@ -72,6 +72,20 @@ def add_run_parser(commands: Any) -> None:
     run.add_argument(
         "--strategy", required=True, help="strategy id (see 'list strategies'), or module:Class / file.py:Class"
     )
+    run.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a plugin (see 'list plugins'); repeat to compose: --plugin ema --plugin replay",
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a strategy option (lpa=false) or a plugin option (ema.eta=0.999); repeatable",
+    )
     run.add_argument("--data", default="sim", choices=["sim", "real"], help="data backend (default: sim)")
     seeds = run.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=_seed, default=None, help="training seed (default: 0)")
@@ -89,14 +103,26 @@ def add_run_parser(commands: Any) -> None:
     run.add_argument("--no-report", action="store_true", help="skip figures and report.md (faster)")
 
 
-def _options(args: argparse.Namespace) -> dict[str, Any]:
-    names = {
-        "epochs": "epochs",
-        "adapt_epochs": "adapt_epochs",
-        "lifter": "lifter",
-        "receptive_field": "receptive_field",
-    }
-    return {option: getattr(args, attr) for attr, option in names.items() if getattr(args, attr) is not None}
+_FLAG_OPTIONS = ("epochs", "adapt_epochs", "lifter", "receptive_field")
+
+
+def _options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Strategy options (flags and ``--set``) and plugin options (``--set name.key=value``).
+
+    Raises:
+        ValueError: a malformed ``--set``, or an option given both as a flag and with ``--set``.
+    """
+    from lifelong_pose.cli.assignments import split_assignments
+
+    strategy, plugins = split_assignments(args.set, args.plugin)
+    for option in _FLAG_OPTIONS:
+        value = getattr(args, option)
+        if value is None:
+            continue
+        if option in strategy:
+            raise ValueError(f"{option} is given both as --{option.replace('_', '-')} and with --set; give it once")
+        strategy[option] = value
+    return strategy, plugins
 
 
 def _default_out(args: argparse.Namespace) -> Path:
@@ -113,6 +139,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise ValueError("--resume needs --out: the folder of the run to continue")
     out = Path(args.out) if args.out else _default_out(args)
     seeds = args.seeds if args.seeds is not None else [args.seed if args.seed is not None else 0]
+    options, plugin_options = _options(args)
     records = []
     for seed in seeds:
         seed_out = out / f"seed-{seed}"
@@ -125,7 +152,9 @@ def run_command(args: argparse.Namespace) -> int:
             data=args.data,
             world_seed=args.world_seed,
             device=args.device,
-            options=_options(args),
+            options=options,
+            plugin_ids=args.plugin,
+            plugin_options=plugin_options,
             # with several seeds, those that never started have nothing to resume: start them
             resume=args.resume and (seed_out / "result.json").exists(),
             progress=not args.quiet,

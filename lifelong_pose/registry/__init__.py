@@ -6,13 +6,15 @@ from lifelong_pose.registry.registration import (
     PluginWarning,
     Registry,
     RegistryError,
+    plugin_registry,
     scenario_registry,
     strategy_registry,
 )
-from lifelong_pose.registry.specs import ScenarioSpec, Spec, StrategySpec
+from lifelong_pose.registry.specs import PluginSpec, ScenarioSpec, Spec, StrategySpec
 
 __all__ = [
     "ParsedId",
+    "PluginSpec",
     "PluginWarning",
     "Registry",
     "RegistryError",
@@ -22,6 +24,7 @@ __all__ = [
     "check_kwargs",
     "load_entry_point",
     "parse_id",
+    "plugin_registry",
     "scenario_registry",
     "strategy_registry",
 ]

@@ -74,10 +74,9 @@ def check_kwargs(target: Callable[..., Any], kwargs: Mapping[str, Any], owner: s
     signature = inspect.signature(target)
     parameters = signature.parameters
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-    try:
-        hints = typing.get_type_hints(target)
-    except Exception:  # unresolvable annotations: fall back to names only
-        hints = {}
+    hints = _type_hints(target)
+    if isinstance(target, type):  # a class: its __init__ annotates the options (a dataclass: its fields)
+        hints = {**_type_hints(target.__init__), **hints}
     for key, value in kwargs.items():
         if key not in parameters:
             if accepts_any:
@@ -91,6 +90,13 @@ def check_kwargs(target: Callable[..., Any], kwargs: Mapping[str, Any], owner: s
             raise TypeError(
                 f"{owner}: option {key!r} expects {_describe(expected)}, got {value!r} ({type(value).__name__})"
             )
+
+
+def _type_hints(target: Any) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(target)
+    except Exception:  # unresolvable annotations: fall back to names only
+        return {}
 
 
 def _matches(value: Any, expected: Any) -> bool:

@@ -2,9 +2,9 @@
 
 Ids are ``[namespace/]name[-vN]``; an unversioned lookup resolves to the newest version. Entry
 points are strings, imported only by ``make``. Built-ins register on first use, and third-party
-packages declare entry points in the groups ``lifelong_pose.scenarios`` and
-``lifelong_pose.strategies`` (entry-point name = id, value = ``module:attr``). A broken plugin
-gives a warning naming it; it never breaks the listing.
+packages declare entry points in the groups ``lifelong_pose.scenarios``, ``lifelong_pose.strategies``
+and ``lifelong_pose.plugins`` (entry-point name = id, value = ``module:attr``). A broken plugin gives
+a warning naming it; it never breaks the listing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from lifelong_pose.registry.ids import parse_id
 from lifelong_pose.registry.loading import check_kwargs, load_entry_point
-from lifelong_pose.registry.specs import ScenarioSpec, Spec, StrategySpec
+from lifelong_pose.registry.specs import PluginSpec, ScenarioSpec, Spec, StrategySpec
 
 SpecT = TypeVar("SpecT", bound=Spec)
 
@@ -220,6 +220,8 @@ def _build_scenario(spec: ScenarioSpec, target: Any, overrides: dict[str, Any]) 
 scenario_registry: Registry[ScenarioSpec] = Registry(
     ScenarioSpec, group="lifelong_pose.scenarios", builtins_module="lifelong_pose.scenarios", builder=_build_scenario
 )
+
+
 def _build_strategy(spec: StrategySpec, target: Any, overrides: dict[str, Any]) -> Any:
     from lifelong_pose.training.build import build_strategy  # lazy: torch and avalanche
 
@@ -231,4 +233,9 @@ strategy_registry: Registry[StrategySpec] = Registry(
     group="lifelong_pose.strategies",
     builtins_module="lifelong_pose.strategies",
     builder=_build_strategy,
+)
+
+# Plugins are built by calling their class with the options (names and types checked first).
+plugin_registry: Registry[PluginSpec] = Registry(
+    PluginSpec, group="lifelong_pose.plugins", builtins_module="lifelong_pose.strategies.plugins"
 )

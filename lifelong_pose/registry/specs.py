@@ -98,3 +98,10 @@ class StrategySpec(Spec):
     """How to build a strategy (an Avalanche template)."""
 
     kind: ClassVar[str] = "strategy"
+
+
+@dataclass(frozen=True)
+class PluginSpec(Spec):
+    """How to build a strategy plugin (an Avalanche plugin that composes with any strategy)."""
+
+    kind: ClassVar[str] = "plugin"

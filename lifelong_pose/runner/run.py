@@ -65,7 +65,10 @@ class RunConfig:
         resume: continue the run in ``out`` instead of refusing to touch it.
         progress: draw a progress bar.
         report: write heatmaps, curves and ``report.md`` at the end.
-        plugins: extra Avalanche plugins (tests use them to interrupt a run).
+        plugin_ids: plugins from the plugin registry (``ema``, ``replay-v0``), in order.
+        plugin_options: options per plugin name (``{"ema": {"eta": 0.999}}``).
+        plugins: extra Avalanche plugin objects (tests use them to interrupt a run); not recorded
+            unless they have ``get_params``.
     """
 
     scenario: str
@@ -80,6 +83,8 @@ class RunConfig:
     resume: bool = False
     progress: bool = True
     report: bool = True
+    plugin_ids: Sequence[str] = ()
+    plugin_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     plugins: Sequence[Any] = ()
 
 
@@ -149,13 +154,14 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     from lifelong_pose.runner.progress import ProgressPlugin
     from lifelong_pose.training import RunContext, make_evaluator
     from lifelong_pose.training.batches import batches_per_epoch
-    from lifelong_pose.training.build import build_strategy, strategy_spec_for
+    from lifelong_pose.training.build import build_strategy, make_plugins, strategy_spec_for
 
     started = time.perf_counter()
     out = Path(config.out)
     device = resolve_device(config.device)
     reset_peak_device_bytes(device)
     strategy_spec = strategy_spec_for(config.strategy)  # an unknown strategy fails before any work
+    plugins = make_plugins(config.plugin_ids, config.plugin_options)
     scenario = lp.make(config.scenario, data=config.data, seed=config.world_seed, profile=config.profile)
     context = RunContext(
         num_joints=get_layout(scenario.layout).num_joints,
@@ -168,7 +174,12 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     strategy = build_strategy(
         strategy_spec,
         load_entry_point(strategy_spec.entry_point),
-        {**config.options, "context": context, "plugins": [progress, *config.plugins], "evaluator": make_evaluator()},
+        {
+            **config.options,
+            "context": context,
+            "plugins": [progress, *plugins, *config.plugins],
+            "evaluator": make_evaluator(),
+        },
     )
     check_out_dir(out, config.resume)
 
@@ -251,7 +262,8 @@ def _run_domain(
     rows = {info.key: [float(values[metric_key(info.key, j)]) for j in range(len(test_stream))] for info in METRICS}
     state = strategy.state_dict()
     save_checkpoint(out, index, state)
-    kept = state_bytes({key: value for key, value in state.items() if key != "model"})
+    parts = {f"strategy.{key}": state_bytes(value) for key, value in state["extra"].items()}
+    parts |= {f"plugin.{key}": state_bytes(value) for key, value in state["plugins"].items()}
     # the record changes only once the checkpoint is on disk: an interrupt before this line
     # leaves both at the previous domain
     for key, row in rows.items():
@@ -259,7 +271,11 @@ def _run_domain(
     record["timing"]["domains"].append(
         {"name": experience.domain.name, "train_s": round(train_s, 3), "eval_s": round(eval_s, 3)}
     )
-    record["resources"]["kept_bytes"] = max(record["resources"]["kept_bytes"], kept)
+    resources = record["resources"]
+    resources["kept_bytes"] = max(resources["kept_bytes"], sum(parts.values()))
+    for part, size in parts.items():
+        if size:
+            resources["kept"][part] = max(resources["kept"].get(part, 0), size)
     record["completed_domains"] = index + 1
     if index + 1 < len(record["domains"]):
         _write(out, record)  # the last domain is written by the caller, with the summary
@@ -287,7 +303,8 @@ def _new_record(config: RunConfig, scenario: Any, strategy: Any, device: str) ->
             "comparable": not strategy.reads_target_3d,
         },
         "plugins": [
-            {"name": type(plugin).__name__, "params": plugin.get_params()}
+            {"id": getattr(getattr(plugin, "spec", None), "id", None), "name": type(plugin).__name__}
+            | {"params": plugin.get_params()}
             for plugin in strategy.plugins
             if callable(getattr(plugin, "get_params", None))
         ],
@@ -312,6 +329,11 @@ def _new_record(config: RunConfig, scenario: Any, strategy: Any, device: str) ->
             "peak_host_bytes": peak_host_bytes(),
             "peak_device_bytes": peak_device_bytes(device),
             "kept_bytes": 0,
+            "kept": {},
+            "keeps_source_data": bool(getattr(strategy, "keeps_source_data", False)),
+            "extra_parameters": sum(
+                p.numel() for module in strategy.auxiliary_modules().values() for p in module.parameters()
+            ),
         },
         "versions": versions(),
         "git": git_revision(),
@@ -323,7 +345,8 @@ def _continue_record(existing: dict[str, Any], fresh: dict[str, Any]) -> dict[st
     record = dict(fresh)
     for key in ("created", "completed_domains", "matrices", "timing"):
         record[key] = existing[key]
-    record["resources"] = {**fresh["resources"], "kept_bytes": existing["resources"]["kept_bytes"]}
+    kept = {key: existing["resources"][key] for key in ("kept_bytes", "kept") if key in existing["resources"]}
+    record["resources"] = {**fresh["resources"], **kept}
     record["resumed"] = existing.get("resumed", 0) + 1
     return record
 

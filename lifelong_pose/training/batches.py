@@ -7,7 +7,7 @@ batch is one gather with an index tensor.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import torch
 
@@ -79,3 +79,64 @@ class TensorBatches:
         if self.data.X3d is None:
             return x2d, self.data.intrinsics[index], task
         return x2d, self.data.X3d[index], self.data.intrinsics[index], task
+
+
+class MemoryBatches:
+    """Batches of a domain with frames from a memory appended to every unlabelled batch.
+
+    How replay plugins reach the training step: the strategy draws batches from tensors, not from
+    an Avalanche dataset, so a plugin extends the batches rather than ``adapted_dataset``. Labelled
+    batches pass unchanged (a memory of 2D poses has no 3D to label them with).
+
+    Args:
+        batches: the domain's batches (usually :class:`TensorBatches`).
+        x2d: (M, T, J, 2) remembered 2D windows, T the strategy's receptive field.
+        intrinsics: (M, 9) their cameras.
+        per_batch: remembered frames appended to each batch (drawn with replacement).
+        generator: CPU generator for the draws.
+    """
+
+    def __init__(
+        self,
+        batches: Iterable[tuple[torch.Tensor, ...]],
+        x2d: torch.Tensor,
+        intrinsics: torch.Tensor,
+        *,
+        per_batch: int,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        if x2d.shape[0] == 0 or x2d.shape[0] != intrinsics.shape[0]:
+            raise ValueError(
+                f"MemoryBatches needs a non-empty memory; got x2d {tuple(x2d.shape)}, intrinsics "
+                f"{tuple(intrinsics.shape)}"
+            )
+        if per_batch < 1:
+            raise ValueError(f"per_batch must be >= 1, got {per_batch}")
+        self.batches = batches
+        self.x2d, self.intrinsics = x2d, intrinsics
+        self.per_batch = per_batch
+        self.generator = generator
+        self.mixed = 0
+        self.passed = 0
+
+    def __len__(self) -> int:
+        return len(self.batches)  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        for batch in self.batches:
+            if len(batch) != 3:
+                self.passed += 1
+                yield batch
+                continue
+            x2d, intrinsics, task = batch
+            if x2d.shape[1:] != self.x2d.shape[1:]:
+                raise ValueError(
+                    f"Remembered 2D windows {tuple(self.x2d.shape[1:])} do not match the batch's {tuple(x2d.shape[1:])}"
+                )
+            index = torch.randint(self.x2d.shape[0], (self.per_batch,), generator=self.generator).to(x2d.device)
+            self.mixed += 1
+            yield (
+                torch.cat([x2d, self.x2d[index]]),
+                torch.cat([intrinsics, self.intrinsics[index]]),
+                torch.cat([task, torch.zeros(self.per_batch, dtype=task.dtype, device=task.device)]),
+            )

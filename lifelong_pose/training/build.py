@@ -8,6 +8,7 @@ fails with a suggestion before any model is built.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lifelong_pose.registry.loading import check_kwargs, load_entry_point
@@ -61,3 +62,26 @@ def make_strategy(id_or_entry_point: str, **overrides: Any) -> LifelongStrategy:
     """``strategy_registry.make`` that also accepts ``module:Class`` and ``file.py:Class``."""
     spec = strategy_spec_for(id_or_entry_point)
     return build_strategy(spec, load_entry_point(spec.entry_point), dict(overrides))
+
+
+def make_plugins(ids: Sequence[str], options: Mapping[str, Mapping[str, Any]] | None = None) -> list[Any]:
+    """Build the plugins ``ids`` (``ema``, ``replay-v0``, ...) with ``options`` keyed by plugin name.
+
+    Raises:
+        RegistryError: an unknown plugin (with suggestions).
+        ValueError: a plugin given twice, or options for a plugin not in ``ids``.
+        TypeError: an unknown option (with suggestions) or one of the wrong type.
+    """
+    from lifelong_pose.registry import parse_id, plugin_registry
+
+    options = dict(options or {})
+    names = [parse_id(plugin_id).base for plugin_id in ids]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"Plugin {', '.join(map(repr, repeated))} given twice; give each plugin once")
+    stray = sorted(set(options) - set(names))
+    if stray:
+        raise ValueError(f"Options for {', '.join(map(repr, stray))}, which is not among the plugins {names}")
+    return [
+        plugin_registry.make(plugin_id, **options.get(name, {})) for plugin_id, name in zip(ids, names, strict=True)
+    ]
