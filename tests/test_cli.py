@@ -15,12 +15,14 @@ def test_help_and_listing_do_not_import_torch_or_avalanche() -> None:
         "import sys\n"
         "from lifelong_pose.cli.main import main\n"
         "main(['list', 'scenarios'])\n"
+        "main(['list', 'strategies'])\n"
+        "main(['list', 'plugins'])\n"
         "heavy = [m for m in ('torch', 'avalanche') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    assert "cross_dataset-v0" in result.stdout
+    assert "cross_dataset-v0" in result.stdout and "poseda-v0" in result.stdout and "replay-v0" in result.stdout
     helped = subprocess.run(
         [sys.executable, "-m", "lifelong_pose.cli.main", "--help"], capture_output=True, text=True, check=False
     )

@@ -1,0 +1,88 @@
+"""Why GPA can hurt across subjects: the size of the poses a lifter predicts, before and after adapting.
+
+GPA places a source pose so that its 2D box matches a target pose's box. When the target's people
+are taller than the source's and the cameras are the same (cross_scenario), the shorter source
+body is placed nearer the camera, and the lifter learns that a target-sized box means a
+source-sized body: its predictions shrink. This script reads the run folders that
+``benchmarks/poseda_table.py`` wrote and prints, per row and target, the ratio of predicted to
+true pose size (mean joint distance from the root) on the target's test split, after adapting to
+that target (``source_only``: after the source), seed by seed.
+
+    python benchmarks/poseda_scale.py [--runs runs/poseda_table] [--scenario cross_scenario]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+from results_file import write_results  # benchmarks/ is on sys.path when a script runs
+from tabulate import tabulate
+
+import lifelong_pose as lp
+from lifelong_pose.geometry import get_layout
+from lifelong_pose.models import build_lifter
+from lifelong_pose.runner.checkpoint import load_checkpoint
+from lifelong_pose.runner.record import load_record
+from lifelong_pose.runner.tables import mean_std_cell
+from lifelong_pose.scenario import Scenario
+
+ROWS = ("source_only", "poseda_GPA_only", "poseda_LPA_only", "poseda_GPA_plus_LPA")
+
+
+def size_ratios(run_dir: Path, scenario: Scenario) -> list[float]:
+    """Predicted / true mean root distance on each target's test split, right after adapting to it."""
+    record = load_record(run_dir)
+    params = record["strategy"]["params"]
+    model = build_lifter(
+        params["lifter"],
+        num_joints=get_layout(record["data"]["layout"]).num_joints,
+        profile=record["profile"],
+        receptive_field=params["receptive_field"],
+    )
+    adapts = not record["strategy"]["id"].startswith("source_only")
+    ratios = []
+    for target in range(1, scenario.num_domains):
+        model.load_state_dict(load_checkpoint(run_dir, target if adapts else 0)["model"])
+        model.eval()
+        test = scenario.test_data(target)
+        with torch.no_grad():
+            predicted = model(test.x2d[test.window_indices(params["receptive_field"])])
+        ratios.append(float(predicted.norm(dim=-1).mean() / test.X3d.norm(dim=-1).mean()))
+    return ratios
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", default="runs/poseda_table")
+    parser.add_argument("--scenario", default="cross_scenario")
+    parser.add_argument("--results", default=None, help="default: benchmarks/results/poseda_scale_SCENARIO.md")
+    args = parser.parse_args()
+    results = args.results or str(Path(__file__).parent / "results" / f"poseda_scale_{args.scenario}.md")
+    scenario = lp.make(args.scenario)
+    table = []
+    for row in ROWS:
+        runs = sorted((Path(args.runs) / args.scenario / row).glob("seed-*"))
+        if not runs:
+            continue
+        per_seed = np.asarray([size_ratios(run, scenario) for run in runs])  # (seeds, targets)
+        table.append(
+            [row.replace("_", " ").replace("plus", "+")] + [mean_std_cell(list(col), digits=3) for col in per_seed.T]
+        )
+    headers = ["", *scenario.domain_names[1:]]
+    lines = [
+        f"# Predicted / true pose size on each target of {args.scenario} (sim, quick)",
+        "",
+        f"Made by `python benchmarks/poseda_scale.py --scenario {args.scenario}` from the runs of "
+        "`benchmarks/poseda_table.py`; mean ± std over seeds. 1.0 = the right size.",
+        "",
+        tabulate(table, headers=headers, tablefmt="github"),
+        "",
+    ]
+    write_results(results, lines)
+
+
+if __name__ == "__main__":
+    main()
