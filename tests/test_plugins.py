@@ -118,15 +118,15 @@ def test_memory_batches_append_remembered_frames_to_unlabelled_batches_only() ->
         MemoryBatches([], memory_x2d[:0], memory_k[:0], per_batch=1)
 
 
-def test_ewc_penalty_equals_the_hand_computed_sum() -> None:
+def test_ewc_penalty_equals_the_hand_computed_mean() -> None:
     (ewc,) = make_plugins(["ewc"], {"ewc": {"strength": 4.0}})
     model = torch.nn.Linear(2, 1)
     ewc.importance = {name: torch.full_like(p, 2.0) for name, p in model.named_parameters()}
     ewc.anchor = {name: p.detach() - 0.1 for name, p in model.named_parameters()}
     strategy = SimpleNamespace(model=model, loss=torch.tensor(1.0))
     ewc.before_backward(strategy)
-    # 0.5 * strength * sum_i F_i (w_i - w*_i)^2 = 0.5 * 4 * 3 parameters * 2 * 0.01
-    assert strategy.loss.item() == pytest.approx(1.0 + 0.5 * 4 * 3 * 2 * 0.01)
+    # 0.5 * strength * mean_i F_i (w_i - w*_i)^2 over the 3 weights = 0.5 * 4 * (3 * 2 * 0.01) / 3
+    assert strategy.loss.item() == pytest.approx(1.0 + 0.04)
 
 
 def test_distill_adds_the_mpjpe_to_the_teachers_prediction() -> None:

@@ -4,10 +4,13 @@ At the end of each domain, a weight's importance is the mean squared gradient of
 *own* training loss on that domain (:meth:`LifelongStrategy.training_loss`: the supervised loss on
 the source, the adaptation loss on targets), which is the diagonal empirical Fisher. Importances
 accumulate over domains (``decay`` discounts older ones, online EWC) around one anchor, the weights
-after the latest domain. While adapting, the loss gets ``strength / 2 * sum_i F_i (w_i - w*_i)^2``.
+after the latest domain. While adapting, the loss gets ``strength / 2 * mean_i F_i (w_i - w*_i)^2``.
 
-Importances are divided by their mean: pose losses in metres give tiny squared gradients whose
-scale changes with the strategy, and a scale-free importance lets one ``strength`` suit all.
+Two normalisations keep ``strength`` meaningful across lifters and strategies: importances are
+divided by their mean (pose losses in metres give tiny squared gradients whose scale changes with
+the strategy), and the penalty is a mean over weights, not a sum (a sum grows with the lifter's
+size; with Adam every weight moves by about the learning rate per step, so a summed penalty
+drowned the pose loss at any useful strength).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class EWCPlugin(LifelongPlugin):
 
     name = "ewc"
 
-    def __init__(self, strength: float = 10.0, decay: float = 1.0, batches: int = 16) -> None:
+    def __init__(self, strength: float = 1000.0, decay: float = 1.0, batches: int = 16) -> None:
         super().__init__()
         if strength < 0:
             raise ValueError(f"ewc: strength must be >= 0, got {strength}")
@@ -43,14 +46,19 @@ class EWCPlugin(LifelongPlugin):
         self.importance: dict[str, torch.Tensor] = {}
         self.anchor: dict[str, torch.Tensor] = {}
 
+    @property
+    def count(self) -> int:
+        """Weights under the penalty."""
+        return sum(value.numel() for value in self.importance.values())
+
     def before_backward(self, strategy: Any, **kwargs: Any) -> None:
         if not self.importance or self.strength == 0:
             return
-        penalty = sum(
+        total = sum(
             (self.importance[name] * (parameter - self.anchor[name]) ** 2).sum()
             for name, parameter in strategy.model.named_parameters()
         )
-        strategy.loss = strategy.loss + 0.5 * self.strength * penalty
+        strategy.loss = strategy.loss + 0.5 * self.strength * total / self.count
 
     def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
         strategy = self.check_strategy(strategy)
