@@ -28,6 +28,7 @@ from lifelong_pose.geometry.camera import project_to_2d
 from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.models.lpa import AnchorDiscriminator, AugmentationGenerator
 from lifelong_pose.training import AdaptationParams, LifelongStrategy, RunContext
+from lifelong_pose.training.params import check_at_least, check_positive
 from lifelong_pose.training.source_pool import SourceBatch, SourcePool
 
 # The paper's schedule on a GPU: VideoPose3D-style source training, then 10 epochs per target
@@ -75,18 +76,9 @@ class PoseDAParams(AdaptationParams):
             raise ValueError("poseda needs gpa=true or lpa=true (with both off it only fine-tunes on the source)")
         if not 0 <= self.mix_ratio <= 1:
             raise ValueError(f"mix_ratio must be in [0, 1], got {self.mix_ratio}")
-        for name in ("warmup_epochs",):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("critic_steps", "noise_dim", "generator_width", "discriminator_width"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("gan_lr", "clip"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        for name in ("angle_limit", "rotation_limit"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        check_at_least(self, 0, "warmup_epochs", "angle_limit", "rotation_limit")
+        check_at_least(self, 1, "critic_steps", "noise_dim", "generator_width", "discriminator_width")
+        check_positive(self, "gan_lr", "clip")
         if not 0 <= self.length_limit < 1:
             raise ValueError(f"length_limit must be in [0, 1), got {self.length_limit}")
 
@@ -160,8 +152,7 @@ class PoseDA(LifelongStrategy):
         super()._before_training_exp(**kwargs)
         if self.domain.index == 0 or self.train_epochs == 0:
             return
-        if self.source is None:
-            raise RuntimeError("PoseDA adapts from the source it keeps; it must train on the source domain first")
+        self.kept_source()
         if self.params.lpa and not self.warmed_up:
             for _ in range(self.params.warmup_epochs * len(self.dataloader)):
                 self.augmenter_step(self.params.batch_size)
@@ -175,12 +166,22 @@ class PoseDA(LifelongStrategy):
             )
         super()._after_training_exp(**kwargs)
 
+    def kept_source(self) -> SourcePool:
+        """The kept source pool.
+
+        Raises:
+            RuntimeError: the strategy has not trained on the source yet.
+        """
+        if self.source is None:
+            raise RuntimeError("PoseDA adapts from the source it keeps; it must train on the source domain first")
+        return self.source
+
     # -- LPA ----------------------------------------------------------------------------------
     def augmenter_step(self, size: int) -> None:
         """One critic update on ``size`` source poses; every ``critic_steps``-th step, one generator update."""
-        assert self.source is not None
+        pool = self.kept_source()
         centre = self.params.receptive_field // 2
-        real = self.source.sample(size, self._generator).X3d[:, centre]
+        real = pool.sample(size, self._generator).X3d[:, centre]
         fake = self.augment_generator(real, self._generator).pose.detach()
         critic_loss = self.discriminator(fake).mean() - self.discriminator(real).mean()  # eq. 11
         self.discriminator_optimizer.zero_grad(set_to_none=True)
@@ -190,7 +191,7 @@ class PoseDA(LifelongStrategy):
         self.augmenter_steps += 1
         if self.augmenter_steps % self.params.critic_steps:
             return
-        source = self.source.sample(size, self._generator).X3d[:, centre]
+        source = pool.sample(size, self._generator).X3d[:, centre]
         stages = self.augment_generator(source, self._generator)
         self.discriminator.requires_grad_(False)
         scores = [self.discriminator(pose).mean() for pose in (stages.after_angle, stages.after_length, stages.pose)]
@@ -212,14 +213,13 @@ class PoseDA(LifelongStrategy):
         """A target batch ``(x2d, intrinsics, task)`` -> a labelled synthetic batch of the same size."""
         if len(batch) == 4:  # the labelled source
             return batch
-        if self.source is None:
-            raise RuntimeError("PoseDA adapts from the source it keeps; it must train on the source domain first")
+        source_pool = self.kept_source()
         x2d_target, intrinsics_target, task = batch
         size, frames = x2d_target.shape[:2]
         centre = frames // 2
         if update and self.params.lpa:
             self.augmenter_step(size)
-        source = self.source.sample(size, self._generator)
+        source = source_pool.sample(size, self._generator)
         poses = source.X3d
         augmented = round(self.params.mix_ratio * size) if self.params.lpa else 0
         if augmented:

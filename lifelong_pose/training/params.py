@@ -39,14 +39,9 @@ class LifterParams:
     eval_batch_size: int = 4096
 
     def __post_init__(self) -> None:
-        for name in ("epochs",):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("batch_size", "eval_batch_size", "receptive_field"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+        check_at_least(self, 0, "epochs")
+        check_at_least(self, 1, "batch_size", "eval_batch_size", "receptive_field")
+        check_positive(self, "lr")
         if not 0 < self.lr_decay <= 1:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
 
@@ -68,10 +63,23 @@ class AdaptationParams(LifterParams):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.adapt_epochs < 0:
-            raise ValueError(f"adapt_epochs must be >= 0, got {self.adapt_epochs}")
+        check_at_least(self, 0, "adapt_epochs")
         if self.adapt_lr is not None and not self.adapt_lr > 0:
             raise ValueError(f"adapt_lr must be > 0, got {self.adapt_lr}")
+
+
+def check_at_least(params: Any, minimum: int, *names: str) -> None:
+    """Raise ``ValueError("NAME must be >= MINIMUM, got VALUE")`` for the first option below ``minimum``."""
+    for name in names:
+        if getattr(params, name) < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {getattr(params, name)}")
+
+
+def check_positive(params: Any, *names: str) -> None:
+    """Raise ``ValueError("NAME must be > 0, got VALUE")`` for the first option that is not positive."""
+    for name in names:
+        if not getattr(params, name) > 0:
+            raise ValueError(f"{name} must be > 0, got {getattr(params, name)}")
 
 
 def check_profile(profile: str) -> str:

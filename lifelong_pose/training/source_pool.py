@@ -64,10 +64,6 @@ class SourcePool:
     def __len__(self) -> int:
         return self.x2d.shape[0]
 
-    @property
-    def nbytes(self) -> int:
-        return sum(t.element_size() * t.nelement() for t in self.state_dict().values())
-
     def sample(self, size: int, generator: torch.Generator) -> SourceBatch:
         """``size`` frames drawn uniformly with replacement (``generator`` is a CPU generator)."""
         index = torch.randint(len(self), (size,), generator=generator).to(self.x2d.device)

@@ -36,7 +36,6 @@ class ReplayPlugin(LifelongPlugin):
             raise ValueError(f"replay: ratio must be > 0, got {ratio}")
         self.size, self.ratio = size, ratio
         self.memory: dict[int, dict[str, torch.Tensor]] = {}  # domain index -> x2d windows, intrinsics
-        self.batches: MemoryBatches | None = None
 
     # -- memory -------------------------------------------------------------------------------
     def quotas(self, domains: int) -> list[int]:
@@ -65,13 +64,13 @@ class ReplayPlugin(LifelongPlugin):
     # -- mixing -------------------------------------------------------------------------------
     def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
         strategy = self.check_strategy(strategy)
-        self.batches = None
         memory = self.remembered()
         if memory is None or strategy.train_epochs == 0:
             return
         per_batch = max(1, round(self.ratio * strategy.train_mb_size))
-        self.batches = MemoryBatches(strategy.dataloader, *memory, per_batch=per_batch, generator=strategy._generator)
-        strategy.dataloader = self.batches
+        strategy.dataloader = MemoryBatches(
+            strategy.dataloader, *memory, per_batch=per_batch, generator=strategy._generator
+        )
 
     # -- what crosses domains -----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
