@@ -18,21 +18,15 @@ Finished runs are reused (their folders are resumed), so the script can be stopp
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 from results_file import write_results  # benchmarks/ is on sys.path when a script runs
-from tabulate import tabulate
+from strategy_table import Row, stream_table
 
 from lifelong_pose.cli.run import parse_seeds
-from lifelong_pose.runner.record import load_record
-from lifelong_pose.runner.run import RunConfig, run
-from lifelong_pose.runner.tables import mean_std_cell
 
 # row name -> (strategy, strategy options, plugins)
-ROWS: dict[str, tuple[str, dict[str, Any], list[str]]] = {
+ROWS: dict[str, Row] = {
     "source_only": ("source_only", {}, []),
     "poseda GPA only": ("poseda", {"lpa": False}, []),
     "poseda LPA only": ("poseda", {"gpa": False}, []),
@@ -42,15 +36,6 @@ ROWS: dict[str, tuple[str, dict[str, Any], list[str]]] = {
     "poseda + ewc": ("poseda", {}, ["ewc"]),
     "poseda + distill": ("poseda", {}, ["distill"]),
 }
-FIGURES = ("final_avg_mpjpe", "bwt", "forgetting", "adaptation_gain")
-
-
-def target_error(record: dict[str, Any]) -> float:
-    """Mean over targets of the error right after adapting to each (R[0, j] for a strategy that never adapts)."""
-    R = np.asarray(record["matrices"]["mpjpe"])
-    if record["strategy"]["id"].startswith("source_only"):
-        return float(R[0, 1:].mean())
-    return float(np.diag(R)[1:].mean())
 
 
 def main() -> None:
@@ -73,41 +58,7 @@ def main() -> None:
         "",
     ]
     for scenario in args.scenarios.split(","):
-        table = []
-        for name in rows:
-            strategy, options, plugins = ROWS[name]
-            records = []
-            for seed in args.seeds:
-                out = Path(args.out) / scenario / name.replace(" ", "_").replace("+", "plus") / f"seed-{seed}"
-                resume = (out / "result.json").exists()
-                run_options = dict(options)
-                if args.epochs is not None:
-                    run_options |= {"epochs": args.epochs} | (
-                        {"adapt_epochs": args.epochs} if strategy != "source_only" else {}
-                    )
-                tick = time.perf_counter()
-                config = RunConfig(
-                    scenario,
-                    strategy,
-                    out,
-                    seed=seed,
-                    device="cpu",
-                    resume=resume,
-                    progress=False,
-                    report=False,
-                    options=run_options,
-                    plugin_ids=plugins,
-                )
-                record = run(config)
-                print(f"{scenario} | {name} | seed {seed}: {time.perf_counter() - tick:.1f} s", flush=True)
-                records.append(load_record(out) if resume else record)
-            table.append(
-                [name, mean_std_cell([target_error(r) for r in records])]
-                + [mean_std_cell([r["summary"][figure] for r in records]) for figure in FIGURES]
-                + [mean_std_cell([r["timing"]["total_s"] for r in records])]
-            )
-        headers = ["", "target MPJPE", "final avg MPJPE", "BWT", "forgetting", "adaptation gain", "run (s)"]
-        lines += [f"## {scenario}", "", tabulate(table, headers=headers, tablefmt="github"), ""]
+        lines += stream_table(scenario, ROWS, rows, args.seeds, Path(args.out), args.epochs)
     write_results(args.results, [*lines, ""])
 
 

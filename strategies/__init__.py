@@ -23,3 +23,8 @@ strategy_registry.register(
     "lifelong_pose.strategies.poseda:PoseDA",
     description="PoseDA (ICCV 2023): global position alignment + adversarial local pose augmentation; keeps the source",
 )
+strategy_registry.register(
+    "diffusion_replay-v0",
+    "lifelong_pose.strategies.diffusion_replay:DiffusionReplay",
+    description="lifelong GAN on predicted poses + DDIM 2D-pose diffusion replay as domain prior + EMA (seed 000)",
+)

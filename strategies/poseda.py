@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from lifelong_pose.geometry.alignment import global_position_alignment
+from lifelong_pose.geometry.alignment import global_position_alignment, usable_rows
 from lifelong_pose.geometry.camera import project_to_2d
 from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.models.lpa import AnchorDiscriminator, AugmentationGenerator
@@ -243,15 +243,8 @@ class PoseDA(LifelongStrategy):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """GPA: each window placed before its paired target camera, on the target's box and root."""
         centre = poses.shape[1] // 2
-        usable = visible[:, centre].sum(dim=-1) >= 2  # a box needs two joints
-        if not bool(usable.all()):  # pair a pose without a box with the best-observed target frame
-            best = visible[:, centre].sum(dim=-1).argmax()
-            fallback = torch.where(usable, torch.arange(len(usable), device=usable.device), best)
-            x2d_target, intrinsics_target, visible = (
-                x2d_target[fallback],
-                intrinsics_target[fallback],
-                visible[fallback],
-            )
+        rows = usable_rows(visible[:, centre])  # a pose without a box pairs with the best-observed frame
+        x2d_target, intrinsics_target, visible = x2d_target[rows], intrinsics_target[rows], visible[rows]
         root = global_position_alignment(
             poses[:, centre], x2d_target[:, centre], intrinsics_target, visible[:, centre]
         )  # (B, 3)

@@ -17,7 +17,7 @@ from lifelong_pose.geometry.camera import INTRINSICS_SIZE
 _MIN_BOX = 1e-6
 
 
-def _box_extent(x2d: torch.Tensor, visible: torch.Tensor | None) -> torch.Tensor:
+def box_extent(x2d: torch.Tensor, visible: torch.Tensor | None = None) -> torch.Tensor:
     """(..., J, 2) -> (...,) width + height of the 2D box over the visible joints."""
     if visible is None:
         low, high = x2d.amin(dim=-2), x2d.amax(dim=-2)
@@ -26,6 +26,14 @@ def _box_extent(x2d: torch.Tensor, visible: torch.Tensor | None) -> torch.Tensor
         low = torch.where(mask, x2d, torch.full_like(x2d, torch.inf)).amin(dim=-2)
         high = torch.where(mask, x2d, torch.full_like(x2d, -torch.inf)).amax(dim=-2)
     return (high - low).sum(dim=-1)
+
+
+def usable_rows(visible: torch.Tensor) -> torch.Tensor:
+    """(B, J) observed joints -> (B,) row indices where a pose with fewer than two observed joints
+    (no box to align to) is replaced by the best-observed pose of the batch."""
+    counts = visible.sum(dim=-1)
+    rows = torch.arange(len(counts), device=visible.device)
+    return torch.where(counts >= 2, rows, counts.argmax())
 
 
 def global_position_alignment(
@@ -78,7 +86,7 @@ def global_position_alignment(
     fx, fy, cx, cy = intrinsics_target.unbind(-1)[:4]
     extent_x = X3d_source[..., 0].amax(dim=-1) - X3d_source[..., 0].amin(dim=-1)
     extent_y = X3d_source[..., 1].amax(dim=-1) - X3d_source[..., 1].amin(dim=-1)
-    box = _box_extent(x2d_target, visible_target)
+    box = box_extent(x2d_target, visible_target)
     if not bool((box > _MIN_BOX).all()):
         raise ValueError("global_position_alignment: a target 2D pose has no extent (all joints missing or equal)")
     depth = (fx * extent_x + fy * extent_y) / box

@@ -59,6 +59,9 @@ class Augmented:
         after_angle, after_length, pose: (B, J, 3) root-relative poses after BA, after BA+BL, and
             after BA+BL+RT (the augmented pose).
         direction_offsets (B, nb, 3), length_ratios (B, nb), axis_angle (B, 3): the parameters.
+        translation: (B, 3) the RT stage's translation for a generator built with
+            ``translation=True`` (lateral shifts as fractions of the depth, then the log of a depth
+            factor), else None.
     """
 
     after_angle: torch.Tensor
@@ -67,19 +70,27 @@ class Augmented:
     direction_offsets: torch.Tensor
     length_ratios: torch.Tensor
     axis_angle: torch.Tensor
+    translation: torch.Tensor | None = None
 
 
 class AugmentationGenerator(nn.Module):
-    """Source pose and noise in, a bone-angle, bone-length and rotation change out (PoseDA eq. 10).
+    """Pose and a condition in, a bone-angle, bone-length and rotation change out (PoseDA eq. 10).
 
     Every stage's output is bounded with ``tanh``: ``angle_limit`` on the offsets added to unit bone
     directions, ``length_limit`` on the relative change of a bone's length (made left/right
     symmetric), ``rotation_limit`` (radians) on each component of the rotation vector.
 
+    Each stage sees the previous stage's output and a condition vector: fresh noise for PoseDA
+    (:meth:`forward`), embeddings of the pose, its motion and a domain prior for
+    ``diffusion_replay`` (:meth:`transform`).
+
     Args:
         layout: joint layout (bones, left/right twins).
-        noise_dim: size of each stage's noise vector.
+        noise_dim: size of each stage's condition vector (noise for PoseDA).
         width: hidden width of the three MLPs.
+        translation: the RT stage also outputs a translation (seed 000's G_RT), bounded by
+            ``translation_limit`` (lateral, as a fraction of the depth) and ``depth_limit`` (log of
+            the depth factor).
     """
 
     def __init__(
@@ -91,6 +102,9 @@ class AugmentationGenerator(nn.Module):
         angle_limit: float = 0.3,
         length_limit: float = 0.2,
         rotation_limit: float = 0.5,
+        translation: bool = False,
+        translation_limit: float = 0.1,
+        depth_limit: float = 0.2,
     ) -> None:
         super().__init__()
         if not 0 <= length_limit < 1:
@@ -98,31 +112,41 @@ class AugmentationGenerator(nn.Module):
         self.layout = layout
         self.noise_dim = noise_dim
         self.limits = (angle_limit, length_limit, rotation_limit)
+        self.translation_limits = (translation_limit, depth_limit) if translation else None
         bones = len(layout.bones)
         condition = bones * 4  # directions (3 per bone) and lengths
         self.angle = ResidualMLP(condition + noise_dim, bones * 3, width, layers=3)
         self.length = ResidualMLP(bones * 3 + noise_dim, bones, width, layers=3)
-        self.rotation = ResidualMLP(bones + noise_dim, 3, width, layers=3)
+        self.rotation = ResidualMLP(bones + noise_dim, 6 if translation else 3, width, layers=3)
         self.register_buffer("twin", torch.tensor(mirror_bone_permutation(layout)), persistent=False)
 
     def forward(self, X3d: torch.Tensor, generator: torch.Generator | None = None) -> Augmented:
         """Augment (B, J, 3) root-relative source poses; noise comes from ``generator`` (CPU)."""
+        noise = torch.randn(3, X3d.shape[0], self.noise_dim, generator=generator).to(X3d.device)
+        return self.transform(X3d, noise.unbind(0))
+
+    def transform(self, X3d: torch.Tensor, conditions: tuple[torch.Tensor, ...]) -> Augmented:
+        """Augment (B, J, 3) root-relative poses given one (B, noise_dim) condition per stage."""
         batch = X3d.shape[0]
-        noise = torch.randn(3, batch, self.noise_dim, generator=generator).to(X3d.device)
         angle_limit, length_limit, rotation_limit = self.limits
         directions, lengths = bone_directions_and_lengths(X3d, self.layout)
 
-        offsets_flat = torch.tanh(self.angle(torch.cat([directions.flatten(1), lengths, noise[0]], dim=-1)))
+        offsets_flat = torch.tanh(self.angle(torch.cat([directions.flatten(1), lengths, conditions[0]], dim=-1)))
         offsets = angle_limit * offsets_flat.view(batch, -1, 3)
         after_angle = change_bone_angles(X3d, offsets, self.layout)
 
-        raw = torch.tanh(self.length(torch.cat([offsets_flat, noise[1]], dim=-1)))
+        raw = torch.tanh(self.length(torch.cat([offsets_flat, conditions[1]], dim=-1)))
         ratios = length_limit * 0.5 * (raw + raw[:, self.twin])
         after_length = change_bone_lengths(after_angle, ratios, self.layout)
 
-        axis_angle = rotation_limit * torch.tanh(self.rotation(torch.cat([raw, noise[2]], dim=-1)))
+        rigid = torch.tanh(self.rotation(torch.cat([raw, conditions[2]], dim=-1)))
+        axis_angle = rotation_limit * rigid[:, :3]
         pose = rotate_about_root(after_length, axis_angle)
-        return Augmented(after_angle, after_length, pose, offsets, ratios, axis_angle)
+        translation = None
+        if self.translation_limits is not None:
+            lateral, depth = self.translation_limits
+            translation = torch.cat([lateral * rigid[:, 3:5], depth * rigid[:, 5:]], dim=-1)
+        return Augmented(after_angle, after_length, pose, offsets, ratios, axis_angle, translation)
 
     def apply(self, X3d: torch.Tensor, augmented: Augmented) -> torch.Tensor:
         """Apply the parameters of ``augmented`` (one set per row) to (B, T, J, 3) windows of poses.

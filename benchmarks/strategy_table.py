@@ -1,0 +1,79 @@
+"""Shared by the strategy tables: run named rows over seeds on one stream and summarise them.
+
+Each row is ``(strategy, strategy options, plugins)``, run through the same runner as
+``lifelong-pose run``; finished runs are reused (their folders are resumed), so a table script can
+be stopped and restarted. A row's cells are mean ± std over seeds (sample std).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tabulate import tabulate
+
+from lifelong_pose.runner.record import load_record
+from lifelong_pose.runner.run import RunConfig, run
+from lifelong_pose.runner.tables import mean_std_cell
+
+Row = tuple[str, dict[str, Any], list[str]]  # strategy, strategy options, plugins
+FIGURES = ("final_avg_mpjpe", "bwt", "forgetting", "adaptation_gain")
+HEADERS = ["", "target MPJPE", "final avg MPJPE", "BWT", "forgetting", "adaptation gain", "run (s)"]
+
+
+def target_error(record: dict[str, Any]) -> float:
+    """Mean over targets of the error right after adapting to each (R[0, j] for a strategy that never adapts)."""
+    R = np.asarray(record["matrices"]["mpjpe"])
+    if record["strategy"]["id"].startswith("source_only"):
+        return float(R[0, 1:].mean())
+    return float(np.diag(R)[1:].mean())
+
+
+def run_row(
+    scenario: str, name: str, row: Row, seeds: Sequence[int], out: Path, epochs: int | None = None
+) -> list[dict[str, Any]]:
+    """The records of ``row`` for every seed (resumed where a run folder exists)."""
+    strategy, options, plugins = row
+    records = []
+    for seed in seeds:
+        folder = out / scenario / name.replace(" ", "_").replace("+", "plus").replace("=", "-") / f"seed-{seed}"
+        resume = (folder / "result.json").exists()
+        run_options = dict(options)
+        if epochs is not None:
+            run_options |= {"epochs": epochs} | ({"adapt_epochs": epochs} if strategy != "source_only" else {})
+        tick = time.perf_counter()
+        config = RunConfig(
+            scenario,
+            strategy,
+            folder,
+            seed=seed,
+            device="cpu",
+            resume=resume,
+            progress=False,
+            report=False,
+            options=run_options,
+            plugin_ids=plugins,
+        )
+        record = run(config)
+        print(f"{scenario} | {name} | seed {seed}: {time.perf_counter() - tick:.1f} s", flush=True)
+        records.append(load_record(folder) if resume else record)
+    return records
+
+
+def summary_row(name: str, records: list[dict[str, Any]]) -> list[str]:
+    return (
+        [name, mean_std_cell([target_error(r) for r in records])]
+        + [mean_std_cell([r["summary"][figure] for r in records]) for figure in FIGURES]
+        + [mean_std_cell([r["timing"]["total_s"] for r in records])]
+    )
+
+
+def stream_table(
+    scenario: str, rows: dict[str, Row], names: Sequence[str], seeds: Sequence[int], out: Path, epochs: int | None
+) -> list[str]:
+    """Markdown lines: a section for ``scenario`` with one table row per name."""
+    table = [summary_row(name, run_row(scenario, name, rows[name], seeds, out, epochs)) for name in names]
+    return [f"## {scenario}", "", tabulate(table, headers=HEADERS, tablefmt="github"), ""]
