@@ -27,7 +27,7 @@ from lifelong_pose.cli.run import parse_seeds
 ROWS: dict[str, Row] = {
     "source_only": ("source_only", {}, []),
     "poseda": ("poseda", {}, []),
-    "naive sequential (no prior, no EMA)": ("diffusion_replay", {"prior": "none", "ema": False}, []),
+    "naive sequential (no prior or EMA)": ("diffusion_replay", {"prior": "none", "ema": False}, []),
     "diffusion_replay": ("diffusion_replay", {}, []),
     "no prior": ("diffusion_replay", {"prior": "none"}, []),
     "noise prior": ("diffusion_replay", {"prior": "noise"}, []),

@@ -122,7 +122,9 @@ def test_resumes_exactly(tiny_scenario: str, tmp_path: Path) -> None:
     assert resumed["matrices"] == whole["matrices"]
 
 
-def _generated_batch(scenario: str, **options: Any) -> tuple[Any, tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
+def _generated_batch(
+    scenario: str, frames: int = 1, **options: Any
+) -> tuple[Any, tuple[torch.Tensor, ...], tuple[torch.Tensor, ...]]:
     """A strategy that has 'trained' on the source (cameras, size and a sampler), and one target batch through it."""
     stream = lp.make(scenario)
     strategy = make_strategy(
@@ -135,7 +137,8 @@ def _generated_batch(scenario: str, **options: Any) -> tuple[Any, tuple[torch.Te
     if strategy.sampler is not None:
         strategy.sampler.learn(source.x2d, source.visible, steps=5, generator=torch.Generator().manual_seed(0))
         strategy.priors = strategy.sampler.sample(16, steps=4)
-    batch = (target.x2d[:12, None], target.intrinsics[:12], torch.zeros(12, dtype=torch.long))
+    x2d = target.x2d[:12, None].expand(-1, frames, -1, -1).contiguous()
+    batch = (x2d, target.intrinsics[:12], torch.zeros(12, dtype=torch.long))
     return strategy, batch, strategy.prepare_batch(batch, update=False)
 
 
@@ -165,21 +168,20 @@ def test_with_the_ddim_prior_half_the_rows_stand_where_prior_poses_stand(tiny_sc
 
 
 def test_a_temporal_lifter_gets_windows_of_generated_frames(tiny_scenario: str) -> None:
-    strategy, batch, _ = _generated_batch(tiny_scenario, prior="noise", lifter="videopose", receptive_field=3)
-    stream_batch = (batch[0].expand(-1, 3, -1, -1).contiguous(), batch[1], batch[2])
-    x2d, X3d, _, _ = strategy.prepare_batch(stream_batch, update=True)  # one critic and one generator step
-    assert x2d.shape == (12, 3, 17, 2) and X3d.shape == (12, 17, 3)
+    strategy, batch, _ = _generated_batch(tiny_scenario, 27, prior="noise", lifter="videopose", receptive_field=27)
+    x2d, X3d, _, _ = strategy.prepare_batch(batch, update=True)  # one critic and one generator step
+    assert x2d.shape == (12, 27, 17, 2) and X3d.shape == (12, 17, 3)
     assert torch.isfinite(x2d).all()
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"prior": "gaussian"}, "prior must be"),
+        ({"prior": "gaussian"}, "'prior' expects one of 'ddim', 'noise', 'none' or None"),
         ({"sampler_steps": 500}, "sampler_steps must be in 1..diffusion_steps"),
         ({"replay_share": 1.0}, "replay_share must be in"),
         ({"ema_eta": 1.0}, "ema_eta must be in"),
-        ({"ema_update": "epoch"}, "ema_update must be"),
+        ({"ema_update": "epoch"}, "'ema_update' expects one of 'step', 'domain'"),
         ({"length_limit": 1.0}, "length_limit must be in"),
         ({"gan_lr": 0.0}, "gan_lr must be > 0"),
     ],

@@ -124,4 +124,8 @@ def _describe(expected: Any) -> str:
     origin = typing.get_origin(expected)
     if origin is typing.Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(expected))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(arg) for arg in typing.get_args(expected))
+    if expected is type(None):
+        return "None"
     return getattr(expected, "__name__", None) or str(expected).replace("typing.", "")
