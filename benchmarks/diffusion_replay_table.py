@@ -15,13 +15,10 @@ Finished runs are reused (their folders are resumed), so the script can be stopp
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from results_file import write_results  # benchmarks/ is on sys.path when a script runs
-from strategy_table import Row, stream_table
-
-from lifelong_pose.cli.run import parse_seeds
+from strategy_table import Row, stream_table, table_arguments
 
 # row name -> (strategy, strategy options, plugins)
 ROWS: dict[str, Row] = {
@@ -37,18 +34,13 @@ ROWS: dict[str, Row] = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=parse_seeds, default=[0, 1, 2])
-    parser.add_argument("--scenarios", default="cross_dataset")
-    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated row names to run")
-    parser.add_argument("--out", default="runs/diffusion_replay_table", help="run folders (resumed if present)")
-    parser.add_argument("--results", default=None, help="default: results/diffusion_replay_<scenarios>.md")
-    parser.add_argument("--epochs", type=int, default=None, help="override every epoch count (CI smoke runs)")
-    args = parser.parse_args()
-    rows = [name.strip() for name in args.rows.split(",")]
-    unknown = sorted(set(rows) - set(ROWS))
-    if unknown:
-        parser.error(f"unknown rows {unknown}; known: {list(ROWS)}")
+    args, rows = table_arguments(
+        __doc__.splitlines()[0],
+        ROWS,
+        scenarios="cross_dataset",
+        out="runs/diffusion_replay_table",
+        results=None,  # results/diffusion_replay_<scenarios>.md
+    )
     scenarios = args.scenarios.split(",")
     results = args.results or Path(__file__).parent / "results" / f"diffusion_replay_{'_'.join(scenarios)}.md"
 

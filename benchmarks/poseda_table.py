@@ -17,13 +17,10 @@ Finished runs are reused (their folders are resumed), so the script can be stopp
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from results_file import write_results  # benchmarks/ is on sys.path when a script runs
-from strategy_table import Row, stream_table
-
-from lifelong_pose.cli.run import parse_seeds
+from strategy_table import Row, stream_table, table_arguments
 
 # row name -> (strategy, strategy options, plugins)
 ROWS: dict[str, Row] = {
@@ -39,15 +36,13 @@ ROWS: dict[str, Row] = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=parse_seeds, default=[0, 1, 2])
-    parser.add_argument("--scenarios", default="cross_dataset,cross_scenario")
-    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated row names to run")
-    parser.add_argument("--out", default="runs/poseda_table", help="run folders (resumed if present)")
-    parser.add_argument("--results", default=str(Path(__file__).parent / "results" / "poseda.md"))
-    parser.add_argument("--epochs", type=int, default=None, help="override every epoch count (CI smoke runs)")
-    args = parser.parse_args()
-    rows = [name.strip() for name in args.rows.split(",")]
+    args, rows = table_arguments(
+        __doc__.splitlines()[0],
+        ROWS,
+        scenarios="cross_dataset,cross_scenario",
+        out="runs/poseda_table",
+        results=str(Path(__file__).parent / "results" / "poseda.md"),
+    )
 
     command = f"python benchmarks/poseda_table.py --seeds {','.join(map(str, args.seeds))}"
     lines = [

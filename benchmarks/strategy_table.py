@@ -7,6 +7,7 @@ be stopped and restarted. A row's cells are mean ± std over seeds (sample std).
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 from tabulate import tabulate
 
+from lifelong_pose.cli.run import parse_seeds
 from lifelong_pose.runner.record import load_record
 from lifelong_pose.runner.run import RunConfig, run
 from lifelong_pose.runner.tables import mean_std_cell
@@ -22,6 +24,28 @@ from lifelong_pose.runner.tables import mean_std_cell
 Row = tuple[str, dict[str, Any], list[str]]  # strategy, strategy options, plugins
 FIGURES = ("final_avg_mpjpe", "bwt", "forgetting", "adaptation_gain")
 HEADERS = ["", "target MPJPE", "final avg MPJPE", "BWT", "forgetting", "adaptation gain", "run (s)"]
+
+
+def table_arguments(
+    description: str, rows: dict[str, Row], *, scenarios: str, out: str, results: str | None
+) -> tuple[argparse.Namespace, list[str]]:
+    """The command line every table script shares, and the row names it asks for.
+
+    Exits with a usage error for a row name not in ``rows``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", type=parse_seeds, default=[0, 1, 2])
+    parser.add_argument("--scenarios", default=scenarios)
+    parser.add_argument("--rows", default=",".join(rows), help="comma-separated row names to run")
+    parser.add_argument("--out", default=out, help="run folders (resumed if present)")
+    parser.add_argument("--results", default=results, help="the markdown file to write")
+    parser.add_argument("--epochs", type=int, default=None, help="override every epoch count (CI smoke runs)")
+    args = parser.parse_args()
+    names = [name.strip() for name in args.rows.split(",")]
+    unknown = sorted(set(names) - set(rows))
+    if unknown:
+        parser.error(f"unknown rows {unknown}; known: {list(rows)}")
+    return args, names
 
 
 def target_error(record: dict[str, Any]) -> float:
@@ -39,7 +63,7 @@ def run_row(
     strategy, options, plugins = row
     records = []
     for seed in seeds:
-        folder = out / scenario / name.replace(" ", "_").replace("+", "plus").replace("=", "-") / f"seed-{seed}"
+        folder = out / scenario / name.replace(" ", "_").replace("+", "plus") / f"seed-{seed}"
         resume = (folder / "result.json").exists()
         run_options = dict(options)
         if epochs is not None:

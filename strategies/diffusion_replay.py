@@ -36,7 +36,7 @@ from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.models.lifelong_gan import PoseCritic2D, PoseEmbeddings, gradient_penalty, normalised_2d
 from lifelong_pose.models.lpa import AugmentationGenerator, Augmented
 from lifelong_pose.models.pose_diffusion import PoseDiffusion
-from lifelong_pose.training import AdaptationParams, LifelongStrategy, RunContext
+from lifelong_pose.training import AdaptationParams, AugmentationParams, LifelongStrategy, RunContext
 from lifelong_pose.training.params import check_at_least, check_positive
 
 # The paper's schedule: VideoPose3D with 27 frames, 40 source epochs, 30 per target, batch 1024.
@@ -52,8 +52,8 @@ _PAPER = {
 
 
 @dataclass(frozen=True)
-class DiffusionReplayParams(AdaptationParams):
-    """Options of ``diffusion_replay`` (the lifter's are those of :class:`AdaptationParams`).
+class DiffusionReplayParams(AugmentationParams):
+    """Options of ``diffusion_replay`` (the lifter's and the generator's are those of :class:`AugmentationParams`).
 
     The number of frames (seed 000's 9 / 27 / 81) is the lifter's ``receptive_field``: the
     temporal embedding sees the predicted poses of the lifter's window.
@@ -67,14 +67,14 @@ class DiffusionReplayParams(AdaptationParams):
         replay_share: share of each batch whose augmentation is styled on a prior (with ``ddim``).
         ema, ema_eta, ema_update: average the lifter with the ``ema`` plugin (per step or per domain).
         warmup_epochs: generator and critic passes over each target before the lifter trains.
-        gan_lr: Adam rate of generators, embeddings and critic (betas 0.5, 0.9, as WGAN-GP).
+        gan_lr: (inherited) Adam rate of generators, embeddings and critic (betas 0.5, 0.9, as WGAN-GP).
         critic_steps: critic updates per generator update.
         gp_weight: weight of the gradient penalty.
         weight_3d, weight_2d, weight_normalised_2d: the generators' 3D loss and the two halves of
             the hybrid 2D loss, against the adversarial loss (weight 1).
-        embed_dim, generator_width, critic_width: network sizes.
-        angle_limit, length_limit, rotation_limit, translation_limit, depth_limit: bounds of the
-            generators' changes (radians, ratio, radians, fraction of the depth, log depth factor).
+        embed_dim, critic_width: network sizes (``generator_width`` is inherited).
+        translation_limit, depth_limit: bounds of the RT generator's translation (fraction of the
+            depth, log depth factor); the other bounds are inherited.
     """
 
     adapt_lr: float | None = 1e-4
@@ -89,18 +89,13 @@ class DiffusionReplayParams(AdaptationParams):
     ema_eta: float = 0.99
     ema_update: Literal["step", "domain"] = "step"
     warmup_epochs: int = 1
-    gan_lr: float = 1e-4
     critic_steps: int = 1
     gp_weight: float = 10.0
     weight_3d: float = 10.0
     weight_2d: float = 1.0
     weight_normalised_2d: float = 1.0
     embed_dim: int = 32
-    generator_width: int = 256
     critic_width: int = 128
-    angle_limit: float = 0.3
-    length_limit: float = 0.2
-    rotation_limit: float = 0.5
     translation_limit: float = 0.1
     depth_limit: float = 0.2
 
@@ -121,21 +116,10 @@ class DiffusionReplayParams(AdaptationParams):
             raise ValueError(
                 f"sampler_steps must be in 1..diffusion_steps ({self.diffusion_steps}), got {self.sampler_steps}"
             )
-        check_at_least(self, 0, "warmup_epochs", "weight_3d", "weight_2d", "weight_normalised_2d", "gp_weight")
-        check_at_least(self, 0, "angle_limit", "rotation_limit", "translation_limit", "depth_limit")
-        check_at_least(
-            self,
-            1,
-            "sampler_train_steps",
-            "sampler_width",
-            "critic_steps",
-            "embed_dim",
-            "generator_width",
-            "critic_width",
-        )
-        check_positive(self, "gan_lr", "sampler_lr")
-        if not 0 <= self.length_limit < 1:
-            raise ValueError(f"length_limit must be in [0, 1), got {self.length_limit}")
+        check_at_least(self, 0, "warmup_epochs", "gp_weight", "translation_limit", "depth_limit")
+        check_at_least(self, 0, "weight_3d", "weight_2d", "weight_normalised_2d")
+        check_at_least(self, 1, "sampler_train_steps", "sampler_width", "critic_steps", "embed_dim", "critic_width")
+        check_positive(self, "sampler_lr")
 
 
 @dataclass(frozen=True)
@@ -396,14 +380,18 @@ class DiffusionReplay(LifelongStrategy):
         return _Generated(augmented, x2d * own[..., None], root)
 
     def adversarial_step(self, draw: _Draw) -> _Generated:
-        """``critic_steps`` critic updates, then one generator update; returns the generator's output."""
+        """``critic_steps`` critic updates, then one generator update; returns the generator's output.
+
+        The generator does not change during the critic updates, so its output is computed once:
+        detached for the critic, with its graph for the generator's own update.
+        """
         centre = draw.x2d.shape[1] // 2
         real = draw.x2d[:, centre]
         if draw.replayed:
             real = torch.cat([draw.style[: draw.replayed], real[draw.replayed :]])
+        generated = self.generate(draw)
+        fake = generated.x2d[:, centre].detach()
         for _ in range(self.params.critic_steps):
-            with torch.no_grad():
-                fake = self.generate(draw).x2d[:, centre]
             critic_loss = (
                 self.critic(fake).mean()
                 - self.critic(real).mean()
@@ -412,7 +400,6 @@ class DiffusionReplay(LifelongStrategy):
             self.critic_optimizer.zero_grad(set_to_none=True)
             critic_loss.backward()
             self.critic_optimizer.step()
-        generated = self.generate(draw)
         self.critic.requires_grad_(False)
         adversarial = -self.critic(generated.x2d[:, centre]).mean()
         self.critic.requires_grad_(True)

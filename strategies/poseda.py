@@ -27,7 +27,7 @@ from lifelong_pose.geometry.alignment import global_position_alignment, usable_r
 from lifelong_pose.geometry.camera import project_to_2d
 from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.models.lpa import AnchorDiscriminator, AugmentationGenerator
-from lifelong_pose.training import AdaptationParams, LifelongStrategy, RunContext
+from lifelong_pose.training import AdaptationParams, AugmentationParams, LifelongStrategy, RunContext
 from lifelong_pose.training.params import check_at_least, check_positive
 from lifelong_pose.training.source_pool import SourceBatch, SourcePool
 
@@ -37,8 +37,8 @@ _PAPER = {"batch_size": 1024, "epochs": 80, "adapt_epochs": 10, "warmup_epochs":
 
 
 @dataclass(frozen=True)
-class PoseDAParams(AdaptationParams):
-    """PoseDA's options (the lifter's are those of :class:`AdaptationParams`).
+class PoseDAParams(AugmentationParams):
+    """PoseDA's options (the lifter's and the generator's are those of :class:`AugmentationParams`).
 
     Attributes:
         gpa: align each source pose to a target 2D pose's box and root (section 3.2).
@@ -47,11 +47,10 @@ class PoseDAParams(AdaptationParams):
             augmented pairs (section 4.2: 5); run once, on the first target.
         mix_ratio: share of augmented pairs in each lifter batch (0.5 is the paper's 1:1).
         copy_missing: synthetic 2D poses inherit their paired target pose's missing joints.
-        gan_lr: learning rate of generator and critic (section 4.2: 1e-4 for all networks).
+        gan_lr: (inherited) section 4.2: 1e-4 for all networks.
         critic_steps: critic updates per generator update (supplement: 5).
         clip: WGAN weight clipping of the critic.
-        noise_dim, generator_width, discriminator_width: network sizes.
-        angle_limit, length_limit, rotation_limit: bounds of the three transformations.
+        noise_dim, discriminator_width: network sizes (``generator_width`` is inherited).
     """
 
     adapt_lr: float | None = 1e-4
@@ -60,15 +59,10 @@ class PoseDAParams(AdaptationParams):
     warmup_epochs: int = 2
     mix_ratio: float = 0.5
     copy_missing: bool = True
-    gan_lr: float = 1e-4
     critic_steps: int = 5
     clip: float = 0.01
     noise_dim: int = 32
-    generator_width: int = 256
     discriminator_width: int = 128
-    angle_limit: float = 0.3
-    length_limit: float = 0.2
-    rotation_limit: float = 0.5
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -76,11 +70,9 @@ class PoseDAParams(AdaptationParams):
             raise ValueError("poseda needs gpa=true or lpa=true (with both off it only fine-tunes on the source)")
         if not 0 <= self.mix_ratio <= 1:
             raise ValueError(f"mix_ratio must be in [0, 1], got {self.mix_ratio}")
-        check_at_least(self, 0, "warmup_epochs", "angle_limit", "rotation_limit")
-        check_at_least(self, 1, "critic_steps", "noise_dim", "generator_width", "discriminator_width")
-        check_positive(self, "gan_lr", "clip")
-        if not 0 <= self.length_limit < 1:
-            raise ValueError(f"length_limit must be in [0, 1), got {self.length_limit}")
+        check_at_least(self, 0, "warmup_epochs")
+        check_at_least(self, 1, "critic_steps", "noise_dim", "discriminator_width")
+        check_positive(self, "clip")
 
 
 class PoseDA(LifelongStrategy):

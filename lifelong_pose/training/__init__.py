@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from lifelong_pose.training.batches import MemoryBatches, TensorBatches
 from lifelong_pose.training.evaluation import METRICS, PosePluginMetric, make_evaluator, metric_key
-from lifelong_pose.training.params import AdaptationParams, LifterParams
+from lifelong_pose.training.params import AdaptationParams, AugmentationParams, LifterParams
 from lifelong_pose.training.plugin import LifelongPlugin
 from lifelong_pose.training.seeding import derive_seed, seed_everything
 from lifelong_pose.training.strategy import LifelongStrategy, RunContext
@@ -15,6 +15,7 @@ from lifelong_pose.training.strategy import LifelongStrategy, RunContext
 __all__ = [
     "METRICS",
     "AdaptationParams",
+    "AugmentationParams",
     "LifelongPlugin",
     "LifelongStrategy",
     "LifterParams",

@@ -68,6 +68,35 @@ class AdaptationParams(LifterParams):
             raise ValueError(f"adapt_lr must be > 0, got {self.adapt_lr}")
 
 
+@dataclass(frozen=True)
+class AugmentationParams(AdaptationParams):
+    """A strategy that adapts with an adversarial pose-augmentation generator (PoseDA, diffusion_replay).
+
+    Both build :class:`lifelong_pose.models.lpa.AugmentationGenerator` from these options.
+
+    Attributes:
+        gan_lr: learning rate of the generator and its critic.
+        generator_width: hidden width of the generator's three stages.
+        angle_limit, length_limit, rotation_limit: bounds of the bone-angle offsets (added to unit
+            bone directions), of the relative bone-length change and of each rotation-vector
+            component (radians).
+    """
+
+    gan_lr: float = 1e-4
+    generator_width: int = 256
+    angle_limit: float = 0.3
+    length_limit: float = 0.2
+    rotation_limit: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_at_least(self, 0, "angle_limit", "rotation_limit")
+        check_at_least(self, 1, "generator_width")
+        check_positive(self, "gan_lr")
+        if not 0 <= self.length_limit < 1:
+            raise ValueError(f"length_limit must be in [0, 1), got {self.length_limit}")
+
+
 def check_at_least(params: Any, minimum: int, *names: str) -> None:
     """Raise ``ValueError("NAME must be >= MINIMUM, got VALUE")`` for the first option below ``minimum``."""
     for name in names:
