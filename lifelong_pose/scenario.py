@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lifelong_pose.datasets.spec import PROTOCOLS, RealDomainSpec
 from lifelong_pose.registry.loading import check_kwargs
 from lifelong_pose.registry.specs import ScenarioSpec
 from lifelong_pose.stream import PROFILES, StreamDefinition
@@ -15,19 +16,28 @@ from lifelong_pose.world.factors import DomainSpec
 if TYPE_CHECKING:
     from avalanche.benchmarks import CLScenario
 
+    from lifelong_pose.datasets.build import DataFolder
     from lifelong_pose.motion.clip import MotionClip
     from lifelong_pose.world.data import DomainData
 
 DATA_BACKENDS = ("sim", "real")
+H36M_2D = ("gt", "cpn_ft_h36m_dbb")
 # Options every scenario takes; the rest go to the scenario's entry point.
-COMMON_OPTIONS = ("data", "seed", "profile", "bvh_dir")
+COMMON_OPTIONS = ("data", "seed", "profile", "bvh_dir", "data_root", "protocol", "h36m_2d", "valid_mask")
 
 
 class Scenario:
     """A domain stream ready to run.
 
     Built by ``lifelong_pose.make(id, **overrides)``; ``spec`` records the id and every override.
-    Data is generated on first access and cached; ``benchmark`` imports avalanche lazily.
+    Data is generated (``sim``) or read from ``data_root`` (``real``) on first access and cached;
+    ``benchmark`` imports avalanche lazily.
+
+    Target protocol: ``inductive`` targets adapt on their train split; ``transductive`` ones on
+    their test split's 2D (the test split is then both what a strategy adapts on, without 3D,
+    and what it is tested on). ``protocol=None`` keeps each domain's default (``inductive`` in
+    the simulated world; per dataset for real data, ``transductive`` on 3DHP as PoseDA and
+    AdaptPose do). The source always trains on its train split.
     """
 
     def __init__(
@@ -39,6 +49,10 @@ class Scenario:
         seed: int = 0,
         profile: str = "quick",
         bvh_dir: str | None = None,
+        data_root: str | None = None,
+        protocol: str | None = None,
+        h36m_2d: str = "gt",
+        valid_mask: bool = True,
     ) -> None:
         self.spec = spec
         self.definition = definition
@@ -46,12 +60,31 @@ class Scenario:
         self.seed = seed
         self.profile = profile
         self.bvh_dir = bvh_dir
+        self.data_root = data_root
+        self.protocol = protocol
+        self.h36m_2d = h36m_2d
+        self.valid_mask = valid_mask
         self._cache: dict[str, dict[str, DomainData]] = {}
 
     # -- stream -------------------------------------------------------------------------------
     @property
-    def domains(self) -> tuple[DomainSpec, ...]:
-        return self.definition.domains
+    def domains(self) -> tuple[DomainSpec, ...] | tuple[RealDomainSpec, ...]:
+        """The backend's domains: simulated factors, or real-data selections."""
+        return self.definition.real if self.data_backend == "real" else self.definition.domains
+
+    @property
+    def protocols(self) -> list[str]:
+        """Per domain, where it adapts: ``inductive`` (train split) or ``transductive`` (test split's 2D)."""
+        chosen = []
+        for index, domain in enumerate(self.domains):
+            default = getattr(domain, "protocol", "inductive")
+            chosen.append("inductive" if index == 0 else self.protocol or default)
+        return chosen
+
+    @property
+    def pck_domains(self) -> list[str]:
+        """Domains whose dataset reports PCK and AUC as its headline figures (3DHP)."""
+        return [d.name for d in self.domains if getattr(d, "reports_pck", False)]
 
     @property
     def domain_names(self) -> list[str]:
@@ -80,42 +113,71 @@ class Scenario:
             clips += load_bvh_folder(self.bvh_dir)
         return clips
 
-    def _splits(self, index: int) -> dict[str, DomainData]:
+    @cached_property
+    def data_folder(self) -> DataFolder:
+        """The user's data folder (real backend), reading each dataset file once."""
+        from lifelong_pose.datasets.build import DataFolder
+
+        assert self.data_root is not None
+        return DataFolder(self.data_root, h36m_2d=self.h36m_2d, scenario=self.spec.id)
+
+    def _split(self, index: int, split: str) -> DomainData:
+        """Split ``split`` of domain ``index``, with its 3D (callers strip it where needed)."""
         if not 0 <= index < self.num_domains:
             raise IndexError(f"Domain index {index} out of range 0..{self.num_domains - 1}")
-        from lifelong_pose.world.generate import generate_domain
-
         domain = self.domains[index]
-        key = repr(domain)  # a revisited domain (same spec) is generated once
-        if key not in self._cache:
-            self._cache[key] = generate_domain(domain, self.clips, self.seed)
-        return self._cache[key]
+        key = repr(domain)  # a revisited domain (same spec) is built once
+        splits = self._cache.setdefault(key, {})
+        if split not in splits:
+            if isinstance(domain, RealDomainSpec):
+                from lifelong_pose.datasets.build import build_real_split
+
+                splits[split] = build_real_split(domain, split, self.data_folder, valid_mask=self.valid_mask)
+            else:
+                from lifelong_pose.world.generate import generate_domain
+
+                splits.update(generate_domain(domain, self.clips, self.seed))
+        return splits[split]
+
+    def split_with_3d(self, index: int, split: str) -> DomainData:
+        """Split ``split`` (``train`` / ``test``) of domain ``index`` as built, 3D included where it
+        exists: for export and inspection, never for a strategy."""
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        return self._split(index, split)
+
+    def _adaptation_split(self, index: int) -> str:
+        return "test" if self.protocols[index] == "transductive" else "train"
 
     def train_data(self, index: int) -> DomainData:
-        """Whole-tensor train split of domain ``index``; targets come without 3D."""
-        data = self._splits(index)["train"]
+        """Whole-tensor data domain ``index`` trains on; targets come without 3D.
+
+        That is the train split, or for a transductive target its test split's 2D.
+        """
+        data = self._split(index, self._adaptation_split(index))
         return data if self.domains[index].labelled else data.without_3d()
 
     def privileged_train_data(self, index: int) -> DomainData:
-        """Train split of domain ``index`` *with* its 3D, targets included.
+        """What domain ``index`` trains on *with* its 3D, targets included.
 
         Only for references that are allowed to cheat (the ``oracle``); a record made from it is
         marked ``reads_target_3d`` and never ranked.
         """
-        return self._splits(index)["train"]
+        return self._split(index, self._adaptation_split(index))
 
     def test_data(self, index: int) -> DomainData:
         """Whole-tensor test split of domain ``index``, with 3D ground truth."""
-        return self._splits(index)["test"]
+        return self._split(index, "test")
 
     def fingerprint(self) -> str:
-        """SHA-256 over every domain's splits (with 3D): identifies the data behind a result."""
+        """SHA-256 over the data every domain trains and is tested on (with 3D): identifies the
+        data behind a result."""
         import hashlib
 
         digest = hashlib.sha256()
         for index in range(self.num_domains):
-            for split in ("train", "test"):
-                digest.update(self._splits(index)[split].fingerprint().encode())
+            for split in dict.fromkeys((self._adaptation_split(index), "test")):
+                digest.update(self._split(index, split).fingerprint().encode())
         return digest.hexdigest()
 
     # -- avalanche ----------------------------------------------------------------------------
@@ -136,14 +198,15 @@ class Scenario:
                 "name": domain.name,
                 "role": "source (labelled)" if domain.labelled else "target (2D only)",
                 "description": domain.description,
-                "factors": asdict(domain),
+                "protocol": self.protocols[index],
+                "factors" if self.data_backend == "sim" else "selection": asdict(domain),
             }
             if sizes:
-                splits = self._splits(index)
-                row["train_frames"] = len(splits["train"])
-                row["test_frames"] = len(splits["test"])
-                row["sequences"] = splits["train"].num_sequences
-                row["actions"] = list(splits["train"].actions)
+                train, test = self.train_data(index), self.test_data(index)
+                row["train_frames"] = len(train)
+                row["test_frames"] = len(test)
+                row["sequences"] = train.num_sequences
+                row["actions"] = list(train.actions)
             rows.append(row)
         return rows
 
@@ -166,6 +229,23 @@ def build_scenario(spec: ScenarioSpec, entry_point: Any, overrides: dict[str, An
         raise ValueError(
             f"Scenario {spec.id!r} has no {data!r} backend; it can be built from: {', '.join(spec.backends)}"
         )
+    data_root = common.get("data_root")
+    if data == "real" and data_root is None:
+        raise ValueError(
+            f"Scenario {spec.id!r} with data='real' needs data_root (--data-root DIR): the folder holding the "
+            "datasets' files; see 'lifelong-pose data check DIR'"
+        )
+    if data_root is not None and not Path(data_root).is_dir():
+        raise ValueError(f"data_root {str(data_root)!r} is not a folder")
+    protocol = common.get("protocol")
+    if protocol is not None and protocol not in PROTOCOLS:
+        raise ValueError(f"Unknown protocol {protocol!r}; use one of {', '.join(PROTOCOLS)} (or leave it unset)")
+    h36m_2d = common.get("h36m_2d", "gt")
+    if h36m_2d not in H36M_2D:
+        raise ValueError(f"Unknown h36m_2d {h36m_2d!r}; use one of {', '.join(H36M_2D)}")
+    valid_mask = common.get("valid_mask", True)
+    if not isinstance(valid_mask, bool):
+        raise TypeError(f"valid_mask must be True or False, got {valid_mask!r}")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {seed!r}")
     if profile not in PROFILES:
@@ -179,6 +259,17 @@ def build_scenario(spec: ScenarioSpec, entry_point: Any, overrides: dict[str, An
         raise TypeError(
             f"Entry point {spec.entry_point!r} must return a StreamDefinition, got {type(definition).__name__}"
         )
+    if data == "real" and not definition.real:
+        raise ValueError(f"Scenario {spec.id!r} declares a real backend but its definition has no real domains")
     return Scenario(
-        spec.with_overrides(**overrides), definition, data=data, seed=seed, profile=profile, bvh_dir=bvh_dir
+        spec.with_overrides(**overrides),
+        definition,
+        data=data,
+        seed=seed,
+        profile=profile,
+        bvh_dir=bvh_dir,
+        data_root=None if data_root is None else str(data_root),
+        protocol=protocol,
+        h36m_2d=h36m_2d,
+        valid_mask=valid_mask,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from lifelong_pose.datasets.spec import RealDomainSpec
 from lifelong_pose.world.factors import DomainSpec
 
 Profile = Literal["quick", "paper"]
@@ -15,29 +16,48 @@ PROFILES: tuple[str, ...] = ("quick", "paper")
 class StreamDefinition:
     """The domains of a stream in order: domain 0 is the labelled source, the rest are targets.
 
+    Attributes:
+        description: one line for listings.
+        domains: the simulated backend's domains.
+        real: the same stream read from the real datasets (``--data real``); empty when the
+            stream exists only in the simulated world. The two backends may differ in length
+            (real cross_camera has H3.6M's four cameras, the simulated one five rigs).
+
     Raises:
-        ValueError: if the source is unlabelled, a target is labelled, or layouts differ.
+        ValueError: if a source is unlabelled, a target is labelled, or layouts differ.
     """
 
     description: str
     domains: tuple[DomainSpec, ...]
+    real: tuple[RealDomainSpec, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "domains", tuple(self.domains))
-        if len(self.domains) < 2:
-            raise ValueError(f"A stream needs a source and at least one target, got {len(self.domains)} domains")
-        if not self.domains[0].labelled:
-            raise ValueError(f"Domain 0 ({self.domains[0].name!r}) is the source and must be labelled")
-        labelled_targets = [d.name for d in self.domains[1:] if d.labelled]
-        if labelled_targets:
-            raise ValueError(f"Targets must be unlabelled; labelled: {labelled_targets}")
-        layouts = {d.layout for d in self.domains}
-        if len(layouts) != 1:
-            raise ValueError(f"All domains of a stream share one joint layout, got {sorted(layouts)}")
+        object.__setattr__(self, "real", tuple(self.real))
+        _check_domains(self.domains, "")
+        if self.real:
+            _check_domains(self.real, "real ")
+            if self.real[0].layout != self.domains[0].layout:
+                raise ValueError(
+                    f"Real layout {self.real[0].layout} differs from the simulated {self.domains[0].layout}"
+                )
 
     @property
     def layout(self) -> str:
         return self.domains[0].layout
+
+
+def _check_domains(domains: tuple[DomainSpec, ...] | tuple[RealDomainSpec, ...], backend: str) -> None:
+    if len(domains) < 2:
+        raise ValueError(f"A {backend}stream needs a source and at least one target, got {len(domains)} domains")
+    if not domains[0].labelled:
+        raise ValueError(f"Domain 0 ({domains[0].name!r}) is the {backend}source and must be labelled")
+    labelled_targets = [d.name for d in domains[1:] if d.labelled]
+    if labelled_targets:
+        raise ValueError(f"Targets must be unlabelled; labelled {backend}targets: {labelled_targets}")
+    layouts = {d.layout for d in domains}
+    if len(layouts) != 1:
+        raise ValueError(f"All domains of a {backend}stream share one joint layout, got {sorted(layouts)}")
 
 
 def by_profile(profile: str, quick: int, paper: int) -> int:

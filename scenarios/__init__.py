@@ -12,21 +12,25 @@ scenario_registry.register(
     "cross_scenario-v0",
     entry_point=f"{_STREAMS}:cross_scenario",
     description="H3.6M-like lab: source subject S1, then new subjects S5, S6, S7, S8 (same cameras)",
+    backends=("sim", "real"),
 )
 scenario_registry.register(
     "cross_scenario-v1",
     entry_point=f"{_STREAMS}:cross_scenario_v1",
     description="S1 -> S5, S6, S7, S8 as in v0, subjects differing in build, pace and handedness (clear gap)",
+    backends=("sim", "real"),
 )
 scenario_registry.register(
     "cross_dataset-v0",
     entry_point=f"{_STREAMS}:cross_dataset",
     description="H3.6M-like lab -> 3DHP-like studio -> 3DPW-like hand-held outdoor (16 joints)",
+    backends=("sim", "real"),
 )
 scenario_registry.register(
     "cross_camera-v0",
     entry_point=f"{_STREAMS}:cross_camera",
     description="The same people seen from new camera placements: high, low, close-wide, far-tele",
+    backends=("sim", "real"),
 )
 scenario_registry.register(
     "long_stream-v0",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from lifelong_pose.datasets.spec import RealDomainSpec, Selection
 from lifelong_pose.stream import Profile, StreamDefinition, by_profile
 from lifelong_pose.world.factors import BodyFactor, CameraRig, DomainSpec, MotionFactor
 from lifelong_pose.world.presets import (
@@ -67,7 +68,11 @@ def cross_scenario(profile: Profile = "quick", targets: int = 4) -> StreamDefini
     if not 1 <= targets <= 4:
         raise ValueError(f"cross_scenario: targets must be in 1..4, got {targets}")
     domains = [_lab_subject(s, profile, labelled=i == 0) for i, s in enumerate(H36M_SUBJECTS[: targets + 1])]
-    return StreamDefinition("H3.6M-like cross-scenario: one source subject, then new subjects", tuple(domains))
+    return StreamDefinition(
+        "H3.6M-like cross-scenario: one source subject, then new subjects",
+        tuple(domains),
+        real_cross_scenario(profile, targets),
+    )
 
 
 # cross_scenario-v1: each subject has their own build and habits, as real people do. v0 varied
@@ -110,7 +115,9 @@ def cross_scenario_v1(profile: Profile = "quick", targets: int = 4) -> StreamDef
         raise ValueError(f"cross_scenario: targets must be in 1..4, got {targets}")
     domains = [_lab_subject_v1(s, profile, labelled=i == 0) for i, s in enumerate(H36M_SUBJECTS[: targets + 1])]
     return StreamDefinition(
-        "H3.6M-like cross-scenario: one source subject, then new subjects of other builds and habits", tuple(domains)
+        "H3.6M-like cross-scenario: one source subject, then new subjects of other builds and habits",
+        tuple(domains),
+        real_cross_scenario(profile, targets),
     )
 
 
@@ -166,6 +173,7 @@ def cross_dataset(profile: Profile = "quick") -> StreamDefinition:
     return StreamDefinition(
         "Cross-dataset: lab source, then a multi-view studio, then hand-held outdoor video",
         (_h36m_like(profile), _3dhp_like(profile), _3dpw_like(profile)),
+        real_cross_dataset(profile),
     )
 
 
@@ -215,6 +223,7 @@ def cross_camera(profile: Profile = "quick") -> StreamDefinition:
                 profile,
             ),
         ),
+        real_cross_camera(profile),
     )
 
 
@@ -274,3 +283,89 @@ def long_stream(profile: Profile = "quick") -> StreamDefinition:
     )
     domains = (h36m, subject, hp3d, noisy_lab, pw3d, high, subject, fast, slow_fps, hp3d, small, tall_wild)
     return StreamDefinition("Long stream: mixed factors with revisits of earlier domains", domains)
+
+
+# -- the real backend: the same streams read from the datasets' files (--data real) -------------
+H36M_TRAIN_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
+H36M_TEST_SUBJECTS = ("S9", "S11")
+H36M_CAMERAS = ("54138969", "55011271", "58860488", "60457274")
+
+
+def _h36m_stride(profile: Profile) -> int:
+    """The quick profile keeps every 10th frame of H3.6M's 50 fps video (5 fps), the paper profile all."""
+    return by_profile(profile, 10, 1)
+
+
+def real_cross_scenario(profile: Profile, targets: int) -> tuple[RealDomainSpec, ...]:
+    """H3.6M S1 -> S5..S8. Each subject is split by take: the last take of every action is its
+    test split, the others its train split (the subjects of the standard test split, S9 and S11,
+    would give every domain the same test set)."""
+    stride = _h36m_stride(profile)
+    return tuple(
+        RealDomainSpec(
+            name=f"h36m_{subject}",
+            dataset="h36m",
+            description=f"Human3.6M subject {subject}, four cameras; test split: the last take of each action",
+            train=Selection(subjects=(subject,), takes="first"),
+            test=Selection(subjects=(subject,), takes="last"),
+            labelled=index == 0,
+            stride=stride,
+            test_stride=stride,
+        )
+        for index, subject in enumerate(H36M_SUBJECTS[: targets + 1])
+    )
+
+
+def real_cross_dataset(profile: Profile) -> tuple[RealDomainSpec, ...]:
+    """H3.6M (S1, S5-S8; tested on S9, S11) -> MPI-INF-3DHP (TS1-TS6) -> 3DPW, 16 joints."""
+    stride = _h36m_stride(profile)
+    return (
+        RealDomainSpec(
+            name="h36m",
+            dataset="h36m",
+            description="Human3.6M, train subjects S1, S5-S8, tested on S9 and S11",
+            train=Selection(subjects=H36M_TRAIN_SUBJECTS),
+            test=Selection(subjects=H36M_TEST_SUBJECTS),
+            labelled=True,
+            layout="common16",
+            stride=stride,
+            test_stride=stride,
+        ),
+        RealDomainSpec(
+            name="3dhp",
+            dataset="3dhp",
+            description="MPI-INF-3DHP test set TS1-TS6 (valid frames); inductive runs adapt on its training set",
+            train=Selection(part="train"),
+            test=Selection(part="test"),
+            layout="common16",
+            protocol="transductive",
+            stride=by_profile(profile, 20, 1),
+            reports_pck=True,
+        ),
+        RealDomainSpec(
+            name="3dpw",
+            dataset="3dpw",
+            description="3DPW outdoor phone video: adapt on the train split, test on the test split",
+            train=Selection(part="train"),
+            test=Selection(part="test"),
+            layout="common16",
+        ),
+    )
+
+
+def real_cross_camera(profile: Profile) -> tuple[RealDomainSpec, ...]:
+    """H3.6M's four cameras as domains: train subjects S1, S5-S8, test subjects S9, S11 in each."""
+    stride = _h36m_stride(profile)
+    return tuple(
+        RealDomainSpec(
+            name=f"h36m_cam{camera}",
+            dataset="h36m",
+            description=f"Human3.6M seen by camera {camera} only",
+            train=Selection(subjects=H36M_TRAIN_SUBJECTS, cameras=(camera,)),
+            test=Selection(subjects=H36M_TEST_SUBJECTS, cameras=(camera,)),
+            labelled=index == 0,
+            stride=stride,
+            test_stride=stride,
+        )
+        for index, camera in enumerate(H36M_CAMERAS)
+    )

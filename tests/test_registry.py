@@ -105,6 +105,8 @@ def test_bad_profile_and_backend() -> None:
     with pytest.raises(ValueError, match="Unknown profile 'huge'"):
         lp.make("cross_dataset", profile="huge")
     with pytest.raises(ValueError, match="has no 'real' backend"):
+        lp.make("long_stream", data="real")
+    with pytest.raises(ValueError, match=r"needs data_root \(--data-root DIR\)"):
         lp.make("cross_dataset", data="real")
     with pytest.raises(ValueError, match="Unknown data backend 'disk'"):
         lp.make("cross_dataset", data="disk")

@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from lifelong_pose.cli.data import add_data_commands, add_real_data_options, check_command, export_command
 from lifelong_pose.cli.run import add_run_parser, run_command
 from lifelong_pose.registry import RegistryError, plugin_registry, scenario_registry, strategy_registry
 
@@ -23,6 +24,7 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="world seed (default: 0)")
     parser.add_argument("--profile", default="quick", choices=["quick", "paper"], help="sizes (default: quick)")
     parser.add_argument("--bvh-dir", default=None, help="a folder of BVH files to add to the motion library")
+    add_real_data_options(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,12 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("--json", action="store_true", help="machine-readable output")
     describe.add_argument("--no-sizes", action="store_true", help="skip building the data (factors only)")
 
-    data = commands.add_parser("data", help="look at a scenario's data")
+    data = commands.add_parser("data", help="look at a scenario's data, check a real-data folder, export")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="DATA_COMMAND")
     preview = data_commands.add_parser("preview", help="draw every domain: 2D, 3D and the shifting distributions")
     _scenario_options(preview)
     preview.add_argument("--out", default="preview.png", help="image to write (default: preview.png)")
     preview.add_argument("--poses", type=int, default=4, help="poses drawn per domain (default: 4)")
+    add_data_commands(data_commands)
 
     add_run_parser(commands)
     return parser
@@ -58,6 +61,12 @@ def _make(args: argparse.Namespace) -> Any:
     overrides: dict[str, Any] = {"data": args.data, "seed": args.seed, "profile": args.profile}
     if args.bvh_dir:
         overrides["bvh_dir"] = args.bvh_dir
+    if args.data_root:
+        overrides["data_root"] = args.data_root
+    if args.protocol:
+        overrides["protocol"] = args.protocol
+    if args.h36m_2d != "gt":
+        overrides["h36m_2d"] = args.h36m_2d
     return lp.make(args.scenario, **overrides)
 
 
@@ -111,30 +120,59 @@ def _describe(args: argparse.Namespace) -> int:
 
     print(f"{scenario.spec.id}: {scenario.definition.description}")
     print(f"data={scenario.data_backend} seed={scenario.seed} profile={scenario.profile} layout={scenario.layout}\n")
-    table = []
-    for row in rows:
-        factors = row["factors"]
-        cams, motion, bodies, obs = factors["cameras"], factors["motion"], factors["bodies"], factors["observation"]
-        entry = {
-            "#": row["index"],
-            "domain": row["name"],
-            "role": row["role"],
-            "bodies": f"{bodies['count']} x h{bodies['height_mean']:.2f}",
-            "cameras": f"{cams['count']} {cams['name']}{' moving' if cams['moving'] else ''}",
-            "image": "x".join(map(str, cams["image_size"])),
-            "f (px)": f"{cams['focal_px'][0]:g}",
-            "fps": f"{motion['fps']:g}",
-            "speed": "{:g}-{:g}".format(*motion["speed"]),
-            "2D": obs["kind"] + (f" {obs['noise']:g}" if obs["kind"] != "clean" else ""),
-        }
-        if "train_frames" in row:
-            entry.update(train=row["train_frames"], test=row["test_frames"], actions=len(row["actions"]))
-        table.append(entry)
+    table = [_real_row(row) if "selection" in row else _sim_row(row) for row in rows]
     print(tabulate(table, headers="keys"))
     print()
     for row in rows:
         print(f"  {row['index']}. {row['name']}: {row['description']}")
     return 0
+
+
+def _real_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A real domain in the describe table: dataset, protocol, what each split reads."""
+    selection = row["selection"]
+
+    def reads(split: dict[str, Any]) -> str:
+        parts = [split["part"]] if split["part"] != "all" else []
+        parts += [",".join(split["subjects"])] if split["subjects"] else []
+        parts += [f"cam {','.join(split['cameras'])}"] if split["cameras"] else []
+        parts += [f"{split['takes']} takes"] if split["takes"] != "all" else []
+        return " ".join(parts) or "all"
+
+    entry = {
+        "#": row["index"],
+        "domain": row["name"],
+        "role": row["role"],
+        "dataset": selection["dataset"],
+        "protocol": row["protocol"],
+        "train reads": reads(selection["train"]) if row["protocol"] == "inductive" else "(test 2D)",
+        "test reads": reads(selection["test"]),
+        "stride": f"{selection['stride']}/{selection['test_stride']}",
+    }
+    if "train_frames" in row:
+        entry.update(train=row["train_frames"], test=row["test_frames"])
+    return entry
+
+
+def _sim_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A simulated domain in the describe table: its factors."""
+    factors = row["factors"]
+    cams, motion, bodies, obs = factors["cameras"], factors["motion"], factors["bodies"], factors["observation"]
+    entry = {
+        "#": row["index"],
+        "domain": row["name"],
+        "role": row["role"],
+        "bodies": f"{bodies['count']} x h{bodies['height_mean']:.2f}",
+        "cameras": f"{cams['count']} {cams['name']}{' moving' if cams['moving'] else ''}",
+        "image": "x".join(map(str, cams["image_size"])),
+        "f (px)": f"{cams['focal_px'][0]:g}",
+        "fps": f"{motion['fps']:g}",
+        "speed": "{:g}-{:g}".format(*motion["speed"]),
+        "2D": obs["kind"] + (f" {obs['noise']:g}" if obs["kind"] != "clean" else ""),
+    }
+    if "train_frames" in row:
+        entry.update(train=row["train_frames"], test=row["test_frames"], actions=len(row["actions"]))
+    return entry
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -149,7 +187,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"list": _list, "describe": _describe, "data": _preview, "run": run_command}
+    data_handlers = {"preview": _preview, "check": check_command, "export": export_command}
+    handlers = {
+        "list": _list,
+        "describe": _describe,
+        "data": lambda args: data_handlers[args.data_command](args),
+        "run": run_command,
+    }
     try:
         return handlers[args.command](args)
     except (RegistryError, ValueError, TypeError, FileNotFoundError, ImportError, FloatingPointError) as error:

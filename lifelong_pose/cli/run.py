@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lifelong_pose.cli.data import add_real_data_options
+
 
 def parse_seeds(text: str) -> list[int]:
     """``"0,1,2"`` -> ``[0, 1, 2]``; ``"0-4"`` -> ``[0, 1, 2, 3, 4]``.
@@ -87,6 +89,11 @@ def add_run_parser(commands: Any) -> None:
         help="a strategy option (lpa=false) or a plugin option (ema.eta=0.999); repeatable",
     )
     run.add_argument("--data", default="sim", choices=["sim", "real"], help="data backend (default: sim)")
+    add_real_data_options(run)
+    run.add_argument(
+        "--no-valid-mask", action="store_true", help="real 3DHP: evaluate every frame, not only those marked valid"
+    )
+    run.add_argument("--test-flip", action="store_true", help="test-time flip augmentation (mean of pose and mirror)")
     seeds = run.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=_seed, default=None, help="training seed (default: 0)")
     seeds.add_argument("--seeds", type=parse_seeds, default=None, help="several seeds: 0,1,2 or 0-4")
@@ -150,6 +157,11 @@ def run_command(args: argparse.Namespace) -> int:
             seed=seed,
             profile=args.profile,
             data=args.data,
+            data_root=args.data_root,
+            protocol=args.protocol,
+            h36m_2d=args.h36m_2d,
+            valid_mask=not args.no_valid_mask,
+            test_flip=args.test_flip,
             world_seed=args.world_seed,
             device=args.device,
             options=options,

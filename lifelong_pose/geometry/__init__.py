@@ -27,6 +27,7 @@ _LAZY = {
     "bone_directions_and_lengths": "transforms",
     "change_bone_angles": "transforms",
     "change_bone_lengths": "transforms",
+    "flip_horizontally": "transforms",
     "joints_from_bones": "transforms",
     "mirror_bone_permutation": "transforms",
     "rotate_about_root": "transforms",

@@ -107,3 +107,19 @@ def mirror_bone_permutation(layout: JointLayout) -> tuple[int, ...]:
     joint_twin = layout.mirror_permutation
     bone_of_child = {child: index for index, (_, child) in enumerate(layout.bones)}
     return tuple(bone_of_child[joint_twin[child]] for _, child in layout.bones)
+
+
+def flip_horizontally(X: torch.Tensor, layout: JointLayout) -> torch.Tensor:
+    """Mirror poses left-right: negate x and swap every left joint with its right twin.
+
+    Works on (..., J, 2) normalised screen coordinates (mirrored about the image centre, as
+    VideoPose3D's test-time augmentation does) and on (..., J, 3) camera-frame joints alike;
+    applying it twice gives the input back.
+    """
+    if X.shape[-2] != layout.num_joints:
+        raise ValueError(
+            f"flip_horizontally: expected {layout.num_joints} joints ({layout.name}), got shape {tuple(X.shape)}"
+        )
+    sign = torch.ones(X.shape[-1], dtype=X.dtype, device=X.device)
+    sign[0] = -1
+    return (X * sign)[..., list(layout.mirror_permutation), :]

@@ -45,6 +45,8 @@ IDENTITY_FIELDS = (
     ("data", "backend"),
     ("data", "world_seed"),
     ("data", "fingerprint"),
+    ("data", "protocols"),
+    ("evaluation",),
 )
 
 
@@ -59,6 +61,11 @@ class RunConfig:
         seed: training seed (weights, batch order, dropout, the strategy's own sampling).
         profile: ``quick`` (CPU) or ``paper`` sizes, for the scenario and the strategy.
         data: data backend, ``sim`` or ``real``.
+        data_root: the folder of the real datasets' files (``data="real"``).
+        protocol: target protocol, ``inductive`` or ``transductive``; None keeps each domain's.
+        h36m_2d: H3.6M 2D keypoints, ``gt`` or ``cpn_ft_h36m_dbb`` (real data).
+        valid_mask: evaluate 3DHP on its valid frames only (real data), as its protocol does.
+        test_flip: test-time flip augmentation.
         world_seed: seed of the simulated world; fixed by default so every run sees the same data.
         device: ``auto``, ``cpu`` or ``cuda``.
         options: strategy hyper-parameter overrides (``epochs=5``).
@@ -77,6 +84,11 @@ class RunConfig:
     seed: int = 0
     profile: str = "quick"
     data: str = "sim"
+    data_root: str | None = None
+    protocol: str | None = None
+    h36m_2d: str = "gt"
+    valid_mask: bool = True
+    test_flip: bool = False
     world_seed: int = 0
     device: str = "auto"
     options: dict[str, Any] = field(default_factory=dict)
@@ -137,6 +149,21 @@ def check_resumable(existing: dict[str, Any], fresh: dict[str, Any], out: Path) 
         )
 
 
+def scenario_options(config: RunConfig) -> dict[str, Any]:
+    """The options ``lifelong_pose.make`` builds the run's scenario with; real-data ones only
+    when they are used, so a simulated run's recorded spec stays as it was."""
+    options: dict[str, Any] = {"data": config.data, "seed": config.world_seed, "profile": config.profile}
+    if config.data_root is not None:
+        options["data_root"] = str(config.data_root)
+    if config.protocol is not None:
+        options["protocol"] = config.protocol
+    if config.h36m_2d != "gt":
+        options["h36m_2d"] = config.h36m_2d
+    if not config.valid_mask:
+        options["valid_mask"] = False
+    return options
+
+
 def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Run ``config`` to the end (or continue it) and return the complete record.
 
@@ -162,13 +189,14 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     reset_peak_device_bytes(device)
     strategy_spec = strategy_spec_for(config.strategy)  # an unknown strategy fails before any work
     plugins = make_plugins(config.plugin_ids, config.plugin_options)
-    scenario = lp.make(config.scenario, data=config.data, seed=config.world_seed, profile=config.profile)
+    scenario = lp.make(config.scenario, **scenario_options(config))
     context = RunContext(
         num_joints=get_layout(scenario.layout).num_joints,
         layout=scenario.layout,
         profile=config.profile,
         device=device,
         seed=config.seed,
+        test_flip=config.test_flip,
     )
     progress = ProgressPlugin(0, scenario.num_domains, enabled=config.progress)
     strategy = build_strategy(
@@ -286,6 +314,7 @@ def _now() -> str:
 
 
 def _new_record(config: RunConfig, scenario: Any, strategy: Any, device: str) -> dict[str, Any]:
+    from lifelong_pose.geometry.skeleton import get_layout
     from lifelong_pose.training import METRICS
 
     spec = strategy.spec
@@ -313,6 +342,20 @@ def _new_record(config: RunConfig, scenario: Any, strategy: Any, device: str) ->
             "fingerprint": scenario.fingerprint(),
             "world_seed": scenario.seed,
             "layout": scenario.layout,
+            "protocols": scenario.protocols,
+            **(
+                {"data_root": scenario.data_root, "h36m_2d": scenario.h36m_2d, "valid_mask": scenario.valid_mask}
+                if scenario.data_backend == "real"
+                else {}
+            ),
+        },
+        "evaluation": {
+            "test_flip": config.test_flip,
+            "root_joint": get_layout(scenario.layout).joint_names[0],
+            "root_relative": True,
+            "pck_threshold_mm": 150,
+            "auc_thresholds_mm": [0, 150, 5],
+            "pck_domains": scenario.pck_domains,
         },
         "seed": config.seed,
         "profile": config.profile,

@@ -23,6 +23,7 @@ from avalanche.core import BasePlugin
 from avalanche.training.plugins import EvaluationPlugin
 from avalanche.training.templates import SupervisedTemplate
 
+from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.metrics.pose import mpjpe
 from lifelong_pose.training.batches import TensorBatches
 from lifelong_pose.training.evaluation import make_evaluator
@@ -44,6 +45,8 @@ class RunContext:
         profile: ``quick`` or ``paper``; picks the strategy's default sizes.
         device: where the model and the domain tensors live.
         seed: the run seed; every domain derives its own from it.
+        test_flip: evaluate with test-time flip augmentation (VideoPose3D): the prediction is the
+            mean of the lifter's answer to the 2D and the un-flipped answer to its mirror image.
     """
 
     num_joints: int
@@ -51,6 +54,7 @@ class RunContext:
     profile: str = "quick"
     device: str = "cpu"
     seed: int = 0
+    test_flip: bool = False
 
     def __post_init__(self) -> None:
         check_profile(self.profile)
@@ -264,7 +268,18 @@ class LifelongStrategy(SupervisedTemplate):
         return self.mbatch[-2]
 
     def forward(self) -> torch.Tensor:
+        if not self.is_training and self.context.test_flip:
+            return self.flip_averaged(self.mb_x)
         return self.model(self.mb_x)
+
+    def flip_averaged(self, x2d: torch.Tensor) -> torch.Tensor:
+        """Test-time flip augmentation: mean of ``P(x)`` and ``flip(P(flip(x)))`` in one batched pass."""
+        from lifelong_pose.geometry.transforms import flip_horizontally
+
+        layout = get_layout(self.context.layout)
+        both = self.model(torch.cat([x2d, flip_horizontally(x2d, layout)]))
+        direct, mirrored = both.split(x2d.shape[0])
+        return (direct + flip_horizontally(mirrored, layout)) / 2
 
     def _after_eval_forward(self, **kwargs: Any) -> None:
         """Stop at the first non-finite prediction: a diverged lifter has no meaningful error."""

@@ -1,0 +1,112 @@
+"""Opening the field's ``.npz`` files with errors that say which file, which key and what to do.
+
+Every reader goes through :func:`open_npz` and the ``require_*`` checks, so a missing file, a
+truncated download, a wrong key, a wrong shape, millimetres where metres were expected and NaN
+all fail the same way: :class:`DataFileError` naming the file and pointing at
+``lifelong-pose data check``. Files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CHECK_HINT = "run 'lifelong-pose data check DIR' to see what the folder holds"
+
+
+class DataFileError(ValueError):
+    """A data file is missing, unreadable or not in the format its reader expects."""
+
+
+class MissingDataFile(DataFileError, FileNotFoundError):
+    """A file a scenario needs is not in the data folder."""
+
+
+def missing(path: Path, needed_for: str) -> MissingDataFile:
+    return MissingDataFile(f"{path.name} not found in {path.parent} (needed for {needed_for}); {CHECK_HINT}")
+
+
+def open_npz(path: Path, needed_for: str) -> dict[str, Any]:
+    """Every array of ``path`` (pickled dicts unwrapped to Python objects).
+
+    Raises:
+        MissingDataFile: the file does not exist.
+        DataFileError: it is truncated or not an ``.npz`` archive.
+    """
+    if not path.is_file():
+        raise missing(path, needed_for)
+    try:
+        with np.load(path, allow_pickle=True) as archive:
+            return {key: _unwrap(archive[key]) for key in archive.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        raise DataFileError(f"{path} is not a readable .npz archive (truncated or corrupted?): {error}") from None
+
+
+def _unwrap(value: np.ndarray) -> Any:
+    """A 0-d object array (how numpy stores a dict) becomes the object itself."""
+    if value.dtype == object and value.shape == ():
+        return value.item()
+    return value
+
+
+def require_key(content: dict[str, Any], key: str, path: Path) -> Any:
+    if key not in content:
+        raise DataFileError(f"{path.name} has no key {key!r}; it has {sorted(content)}. {CHECK_HINT}")
+    return content[key]
+
+
+def require_dict(value: Any, what: str, path: Path) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise DataFileError(f"{path.name}: {what} must be a dict, got {type(value).__name__}. {CHECK_HINT}")
+    return value
+
+
+def require_array(value: Any, what: str, path: Path, shape: tuple[int | None, ...]) -> np.ndarray:
+    """``value`` as a float64 array of ``shape`` (None matches any size), all finite.
+
+    Raises:
+        DataFileError: not numeric, wrong shape, or NaN / infinite entries (with their count).
+    """
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataFileError(f"{path.name}: {what} is not a numeric array. {CHECK_HINT}") from None
+    wanted = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")"
+    if array.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, array.shape, strict=True)):
+        raise DataFileError(f"{path.name}: {what} must have shape {wanted}, got {array.shape}. {CHECK_HINT}")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        raise DataFileError(f"{path.name}: {what} has {int(bad.sum())} NaN or infinite values. {CHECK_HINT}")
+    return array
+
+
+def median_bone_length(X: np.ndarray, parents: tuple[int, ...]) -> float:
+    """Median length of every bone of every frame of (T, J, 3) joints, in the array's units."""
+    children = [c for c, p in enumerate(parents) if p >= 0]
+    bones = X[:, children] - X[:, [parents[c] for c in children]]
+    return float(np.median(np.linalg.norm(bones, axis=-1)))
+
+
+def require_metres(X: np.ndarray, parents: tuple[int, ...], what: str, path: Path) -> None:
+    """Raise unless the bones of ``X`` are human-sized in metres (median 5 cm to 1 m).
+
+    Millimetres read as metres give bones of hundreds of "metres"; the check names the fix.
+    """
+    median = median_bone_length(X, parents)
+    if 0.05 <= median <= 1.0:
+        return
+    hint = " (it looks like millimetres)" if 50 <= median <= 1000 else ""
+    raise DataFileError(f"{path.name}: {what} has a median bone length of {median:.4g}, not metres{hint}. {CHECK_HINT}")
+
+
+def file_fingerprint(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (files can be gigabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
