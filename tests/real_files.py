@@ -209,3 +209,13 @@ def write_complete_folder(root: Path) -> Path:
     write_hp3d_pstmo_train(root)
     write_pw3d(root)
     return root
+
+
+def write_hp3d_adaptpose_train(root: Path, frames: int = 6) -> np.ndarray:
+    """``data_3dhp_gt_train.npz`` (AdaptPose): 2D only, ``{subject: {sequence: {camera: (T, 16, 2)}}}``,
+    left limbs before right ones (the order AdaptPose's loader undoes). Returns the H3.6M-order 2D."""
+    x = project(camera_frame_motion(frames, 60), TS_STUDIO)[:, WITHOUT_NOSE]
+    left_first = [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 13, 14, 15, 10, 11, 12]  # its own inverse
+    positions_2d = {"S1": {"Seq1": {0: x[:, left_first], 1: x[:, left_first]}}}
+    np.savez_compressed(root / "data_3dhp_gt_train.npz", positions_2d=positions_2d)
+    return x

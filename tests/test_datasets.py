@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,41 @@ def test_h36m_takes_split_never_shares_a_take(tmp_path: Path) -> None:
         select(views, Selection(subjects=("S5",)), "h36m_S5 (train)")
 
 
+def test_h36m_cameras_json_replaces_the_table_and_is_checked(tmp_path: Path) -> None:
+    rf.write_h36m(tmp_path, subjects=("S1",), actions=("Walking",))
+    K = rf.INTRINSICS["54138969"]
+    camera = {
+        "id": "c", "res_w": 1000, "res_h": 1002, "focal_length": list(K[:2]), "center": list(K[2:4]),
+        "radial_distortion": list(K[4:7]), "tangential_distortion": list(K[7:]),
+        "orientation": [1.0, 0.0, 0.0, 0.0], "translation": [0.0, 0.0, -5000.0],
+    }  # fmt: skip
+    (tmp_path / "cameras.json").write_text(json.dumps({"S1": [camera] * 4}))
+    views = read_h36m(tmp_path)
+    raw = np.load(tmp_path / "data_3d_h36m.npz", allow_pickle=True)["positions_3d"].item()["S1"]["Walking"]
+    np.testing.assert_allclose(views[0].X3d, raw[:, rf.KEPT_32] + [0, 0, 5], atol=1e-5)  # identity rotation
+    (tmp_path / "cameras.json").write_text(json.dumps({"S1": [{"id": "c"}]}))
+    with pytest.raises(
+        DataFileError, match=r"cameras.json: subject 'S1' has a malformed camera \(KeyError\('focal_length'\)\)"
+    ):
+        read_h36m(tmp_path)
+    (tmp_path / "cameras.json").write_text("{not json")
+    with pytest.raises(DataFileError, match="is not valid JSON"):
+        read_h36m(tmp_path)
+
+
+def test_h36m_subject_without_calibration(tmp_path: Path) -> None:
+    rf.write_h36m(tmp_path, subjects=("S1",), actions=("Walking",))
+    content = np.load(tmp_path / "data_3d_h36m.npz", allow_pickle=True)["positions_3d"].item()
+    content["S2"] = content["S1"]
+    np.savez(tmp_path / "data_3d_h36m.npz", positions_3d=content)
+    content_2d = dict(np.load(tmp_path / "data_2d_h36m_gt.npz", allow_pickle=True))
+    positions = content_2d["positions_2d"].item()
+    positions["S2"] = positions["S1"]
+    np.savez(tmp_path / "data_2d_h36m_gt.npz", positions_2d=positions, metadata=content_2d["metadata"])
+    with pytest.raises(DataFileError, match=r"subject 'S2' has no published H3\.6M calibration and cameras\.json"):
+        read_h36m(tmp_path)
+
+
 def test_h36m_cpn_file_is_read_when_asked(tmp_path: Path) -> None:
     rf.write_h36m(tmp_path, subjects=("S1",), keypoints="cpn_ft_h36m_dbb")
     assert len(read_h36m(tmp_path, keypoints="cpn_ft_h36m_dbb")) == 5 * 4
@@ -155,6 +191,16 @@ def test_3dhp_pstmo_train_fits_the_cameras(tmp_path: Path) -> None:
         np.testing.assert_allclose(view.X3d, X, atol=1e-9)
         np.testing.assert_allclose(view.intrinsics_px[:4], [1497.7, 1497.2, 1024.1, 1030.5], atol=1e-6)
     assert sorted(v.fps for v in views) == [25.0, 25.0, 50.0, 50.0]
+
+
+def test_3dhp_adaptpose_train_is_2d_only_in_h36m_order(tmp_path: Path) -> None:
+    x = rf.write_hp3d_adaptpose_train(tmp_path)
+    views = read_hp3d(tmp_path, "train")
+    assert [(v.subject, v.action, v.camera) for v in views] == [("S1", "Seq1", "0"), ("S1", "Seq1", "1")]
+    np.testing.assert_allclose(views[0].x2d_px, x)  # right limbs first again
+    assert views[0].X3d is None and views[0].image_size == (2048, 2048)
+    data = to_domain_data(views, name="3dhp", layout="common16", labelled=False, split="train")
+    assert not data.has_3d and len(data) == 12
 
 
 def test_3dhp_missing_names_every_accepted_file(tmp_path: Path) -> None:
