@@ -234,6 +234,25 @@ def test_a_diverged_strategy_fails_with_a_clear_error_and_a_valid_record(tiny_sc
     assert "diverged" in record["error"]
 
 
+def test_records_from_before_protocols_still_resume(tiny_scenario: str, tmp_path: Path) -> None:
+    """A record without ``data.protocols`` and ``evaluation`` (older versions) is the inductive,
+    unflipped run it was; asking for a flipped run is refused."""
+    import json
+
+    from lifelong_pose.runner.run import RunConfig, run
+
+    config = RunConfig(tiny_scenario, "source_only", tmp_path, progress=False, report=False, options={"epochs": 1})
+    first = run(config)
+    path = tmp_path / "result.json"
+    old = json.loads(path.read_text())
+    del old["data"]["protocols"], old["evaluation"]
+    path.write_text(json.dumps(old))
+    again = run(RunConfig(**{**config.__dict__, "resume": True}))
+    assert again["matrices"] == first["matrices"]
+    with pytest.raises(ValueError, match="evaluation: folder has"):
+        run(RunConfig(**{**config.__dict__, "resume": True, "test_flip": True}))
+
+
 def test_a_complete_run_cut_while_plotting_gets_its_report_on_resume(tiny_scenario: str, tmp_path: Path) -> None:
     run(_config(tiny_scenario, tmp_path / "run"))
     assert not (tmp_path / "run" / "report.md").exists()
