@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lifelong_pose.datasets.spec import PROTOCOLS, RealDomainSpec
+from lifelong_pose.datasets.spec import H36M_2D, PROTOCOLS, RealDomainSpec
 from lifelong_pose.registry.loading import check_kwargs
 from lifelong_pose.registry.specs import ScenarioSpec
 from lifelong_pose.stream import PROFILES, StreamDefinition
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from lifelong_pose.world.data import DomainData
 
 DATA_BACKENDS = ("sim", "real")
-H36M_2D = ("gt", "cpn_ft_h36m_dbb")
 # Options every scenario takes; the rest go to the scenario's entry point.
 COMMON_OPTIONS = ("data", "seed", "profile", "bvh_dir", "data_root", "protocol", "h36m_2d", "valid_mask")
 
@@ -235,6 +234,8 @@ def build_scenario(spec: ScenarioSpec, entry_point: Any, overrides: dict[str, An
             f"Scenario {spec.id!r} with data='real' needs data_root (--data-root DIR): the folder holding the "
             "datasets' files; see 'lifelong-pose data check DIR'"
         )
+    if data_root is not None and data != "real":
+        raise ValueError("data_root is only read with data='real' (--data real); drop it for the simulated world")
     if data_root is not None and not Path(data_root).is_dir():
         raise ValueError(f"data_root {str(data_root)!r} is not a folder")
     protocol = common.get("protocol")
@@ -268,7 +269,7 @@ def build_scenario(spec: ScenarioSpec, entry_point: Any, overrides: dict[str, An
         seed=seed,
         profile=profile,
         bvh_dir=bvh_dir,
-        data_root=None if data_root is None else str(data_root),
+        data_root=None if data_root is None else str(Path(data_root).resolve()),
         protocol=protocol,
         h36m_2d=h36m_2d,
         valid_mask=valid_mask,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lifelong_pose.datasets.spec import RealDomainSpec, Selection
+from lifelong_pose.datasets.spec import H36M_CAMERA_IDS, RealDomainSpec, Selection
 from lifelong_pose.stream import Profile, StreamDefinition, by_profile
 from lifelong_pose.world.factors import BodyFactor, CameraRig, DomainSpec, MotionFactor
 from lifelong_pose.world.presets import (
@@ -288,7 +288,6 @@ def long_stream(profile: Profile = "quick") -> StreamDefinition:
 # -- the real backend: the same streams read from the datasets' files (--data real) -------------
 H36M_TRAIN_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
 H36M_TEST_SUBJECTS = ("S9", "S11")
-H36M_CAMERAS = ("54138969", "55011271", "58860488", "60457274")
 
 
 def _h36m_stride(profile: Profile) -> int:
@@ -306,7 +305,7 @@ def real_cross_scenario(profile: Profile, targets: int) -> tuple[RealDomainSpec,
             name=f"h36m_{subject}",
             dataset="h36m",
             description=f"Human3.6M subject {subject}, four cameras; test split: the last take of each action",
-            train=Selection(subjects=(subject,), takes="first"),
+            train=Selection(subjects=(subject,), takes="all_but_last"),
             test=Selection(subjects=(subject,), takes="last"),
             labelled=index == 0,
             stride=stride,
@@ -367,5 +366,5 @@ def real_cross_camera(profile: Profile) -> tuple[RealDomainSpec, ...]:
             stride=stride,
             test_stride=stride,
         )
-        for index, camera in enumerate(H36M_CAMERAS)
+        for index, camera in enumerate(H36M_CAMERA_IDS)
     )

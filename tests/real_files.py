@@ -156,13 +156,15 @@ def write_hp3d_adaptpose_test(root: Path, frames: int = 110) -> dict[str, tuple[
 def write_hp3d_poseaug_test(root: Path, studio: int = 6, outdoor: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``test_3dhp.npz`` (PoseAug): pelvis-relative metres, normalised 2D, 16 joints.
 
-    ``studio`` frames come first (TS1-4 camera); ``outdoor`` ones follow frame 2206's boundary
-    only when there are 2207 studio frames, as in the real file.
+    ``studio`` frames come first (TS1-4 camera, 2048x2048), then ``outdoor`` ones (TS5-6 camera,
+    1920x1080, distorted), as in the real file; give 2207 studio frames for the real boundary.
+    Returns the camera-frame 3D and pixel 2D of all frames.
     """
-    X, x = hp3d_test_sequence("TS1", studio, 30)
-    pose3d = (X - X[:, :1])[:, WITHOUT_NOSE]
-    pose2d = (x / 2048 * 2 - 1)[:, WITHOUT_NOSE]
-    np.savez_compressed(root / "test_3dhp.npz", pose3d=pose3d, pose2d=pose2d)
+    X_studio, x_studio = hp3d_test_sequence("TS1", studio, 30)
+    X_out, x_out = hp3d_test_sequence("TS5", outdoor, 31)
+    X, x = np.concatenate([X_studio, X_out]), np.concatenate([x_studio, x_out])
+    pose2d = np.concatenate([x_studio / 2048 * 2 - 1, x_out / 1920 * 2 - np.array([1.0, 1080 / 1920])])
+    np.savez_compressed(root / "test_3dhp.npz", pose3d=(X - X[:, :1])[:, WITHOUT_NOSE], pose2d=pose2d[:, WITHOUT_NOSE])
     return X[:, WITHOUT_NOSE], x[:, WITHOUT_NOSE]
 
 

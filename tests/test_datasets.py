@@ -74,7 +74,7 @@ def test_h36m_2d_shorter_than_3d_is_an_error(tmp_path: Path) -> None:
 def test_h36m_takes_split_never_shares_a_take(tmp_path: Path) -> None:
     rf.write_h36m(tmp_path, subjects=("S1",), actions=("Walking", "Walking 1", "Eating 1", "Eating 2", "Sitting"))
     views = read_h36m(tmp_path)
-    train = {v.action for v in select(views, Selection(subjects=("S1",), takes="first"), "S1")}
+    train = {v.action for v in select(views, Selection(subjects=("S1",), takes="all_but_last"), "S1")}
     test = {v.action for v in select(views, Selection(subjects=("S1",), takes="last"), "S1")}
     assert train == {"Walking", "Eating 1", "Sitting"}  # an action recorded once stays in train
     assert test == {"Walking 1", "Eating 2"}
@@ -82,15 +82,19 @@ def test_h36m_takes_split_never_shares_a_take(tmp_path: Path) -> None:
         select(views, Selection(subjects=("S5",)), "h36m_S5 (train)")
 
 
-def test_h36m_cameras_json_replaces_the_table_and_is_checked(tmp_path: Path) -> None:
-    rf.write_h36m(tmp_path, subjects=("S1",), actions=("Walking",))
+def _json_camera(res_w: int) -> dict:
+    """A ``cameras.json`` entry: camera 54138969's lens, identity rotation, centre 5 m behind the origin."""
     K = rf.INTRINSICS["54138969"]
-    camera = {
-        "id": "c", "res_w": 1000, "res_h": 1002, "focal_length": list(K[:2]), "center": list(K[2:4]),
+    return {
+        "id": "c", "res_w": res_w, "res_h": 1002, "focal_length": list(K[:2]), "center": list(K[2:4]),
         "radial_distortion": list(K[4:7]), "tangential_distortion": list(K[7:]),
         "orientation": [1.0, 0.0, 0.0, 0.0], "translation": [0.0, 0.0, -5000.0],
     }  # fmt: skip
-    (tmp_path / "cameras.json").write_text(json.dumps({"S1": [camera] * 4}))
+
+
+def test_h36m_cameras_json_replaces_the_table_and_is_checked(tmp_path: Path) -> None:
+    rf.write_h36m(tmp_path, subjects=("S1",), actions=("Walking",))
+    (tmp_path / "cameras.json").write_text(json.dumps({"S1": [_json_camera(res_w=1000)] * 4}))
     views = read_h36m(tmp_path)
     raw = np.load(tmp_path / "data_3d_h36m.npz", allow_pickle=True)["positions_3d"].item()["S1"]["Walking"]
     np.testing.assert_allclose(views[0].X3d, raw[:, rf.KEPT_32] + [0, 0, 5], atol=1e-5)  # identity rotation
@@ -270,7 +274,7 @@ def test_real_domain_spec_rejects_bad_values() -> None:
         RealDomainSpec("x", "h36m", labelled=True, protocol="transductive")
     with pytest.raises(ValueError, match="test_stride must be an int >= 1"):
         RealDomainSpec("x", "h36m", test_stride=0)
-    with pytest.raises(ValueError, match="takes must be one of all, first, last"):
+    with pytest.raises(ValueError, match="takes must be one of all, all_but_last, last"):
         Selection(takes="middle")
 
 
@@ -345,3 +349,120 @@ def test_bad_3dhp_and_3dpw_files(tmp_path: Path) -> None:
     np.savez(tmp_path / "data_3dpw_gt_test.npz", positions_2d=np.zeros((4, 16, 2)), positions_3d=np.zeros((5, 16, 3)))
     with pytest.raises(DataFileError, match=r"positions_2d must have shape \(5, 16, 2\), got \(4, 16, 2\)"):
         read_pw3d(tmp_path, "test")
+
+
+# -- review follow-ups: gaps, distortion, masks, malformed content -----------------------------
+def test_stride_never_bridges_an_invalid_gap() -> None:
+    valid = np.ones(20, bool)
+    valid[10] = False
+    sequence = PoseSequence(
+        "s", "a", "c", np.zeros((20, 16, 2)), rf.camera_frame_motion(20, 0)[:, rf.WITHOUT_NOSE], rf.TS_STUDIO,
+        (2048, 2048), "common16", 50.0, valid=valid,
+    )  # fmt: skip
+    data = to_domain_data([sequence], name="x", layout="common16", labelled=True, split="test", stride=4)
+    assert data.num_sequences == 2  # frames 0, 4, 8 | 11, 15, 19
+    assert data.frame_index.tolist() == [0, 1, 2, 0, 1, 2]
+    np.testing.assert_allclose(data.root[3].numpy(), sequence.X3d[11, 0], atol=1e-6)
+
+
+def test_poseaug_outdoor_frames_distortion_and_masked_joints(tmp_path: Path) -> None:
+    X, _ = rf.write_hp3d_poseaug_test(tmp_path, studio=2207, outdoor=4)
+    content = dict(np.load(tmp_path / "test_3dhp.npz"))
+    content["pose2d"][2208, 5] = 0.0  # PoseAug zeroes a masked joint
+    np.savez(tmp_path / "test_3dhp.npz", **content)
+    studio, outdoor = read_hp3d(tmp_path, "test")
+    assert (studio.subject, len(studio.x2d_px), outdoor.subject, len(outdoor.x2d_px)) == ("TS1-4", 2207, "TS5-6", 4)
+    assert outdoor.image_size == (1920, 1080) and outdoor.intrinsics_px[4] == pytest.approx(-0.276859611)
+    assert not outdoor.visible[1, 5] and outdoor.visible.sum() == 4 * 16 - 1
+    np.testing.assert_allclose(outdoor.X3d, X[2207:], atol=1e-4)  # root through the lens distortion
+    np.testing.assert_allclose(studio.X3d[:50], X[:50], atol=1e-6)
+    data = to_domain_data([outdoor], name="3dhp", layout="common16", labelled=False, split="test")
+    assert data.window_indices(3).tolist() == [[i, i, i] for i in range(4)]  # frames stand alone
+
+
+def test_consistent_root_keeps_agreeing_3d_and_refits_the_rest() -> None:
+    from lifelong_pose.datasets.fit import consistent_root
+
+    X = rf.camera_frame_motion(5, 1, depth=5.0)
+    K = np.array([1961.0, 1961.0, 540.0, 960.0, 0, 0, 0, 0, 0])
+    x = rf.project(X, K)
+    assert consistent_root(X, x, K) is X  # already consistent: untouched
+    other_camera = rf.project(X, K * np.array([1.3, 1.3, 1, 1, 1, 1, 1, 1, 1]))
+    refit = consistent_root(X, other_camera, K)
+    np.testing.assert_allclose(refit - refit[:, :1], X - X[:, :1], atol=1e-9)  # same pose
+    before = np.abs(rf.project(X, K) - other_camera).max()
+    after = np.abs(rf.project(refit, K) - other_camera).max()
+    assert before > 50 and after < 2  # a focal error is absorbed by depth, up to perspective (px)
+    np.testing.assert_allclose(consistent_root(X - X[:, :1], x, K), X, atol=1e-6)  # root-relative: solved
+
+
+def test_data_folder_parses_each_file_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rf.write_h36m(tmp_path, subjects=("S1",), actions=("Walking",))
+    import lifelong_pose.datasets.build as build
+
+    calls = []
+    monkeypatch.setattr(build, "read_h36m", lambda *a, **k: calls.append(a) or read_h36m(*a[:1]))
+    folder = DataFolder(tmp_path)
+    for _ in range(3):
+        folder.views("h36m", "all")
+    assert len(calls) == 1
+
+
+def _corrupt_2d_subject(root: Path) -> None:
+    content = dict(np.load(root / "data_2d_h36m_gt.npz", allow_pickle=True))
+    positions = content["positions_2d"].item()
+    positions["S1"] = 7
+    np.savez(root / "data_2d_h36m_gt.npz", positions_2d=positions, metadata=content["metadata"])
+
+
+def _visible_without_action(root: Path) -> None:
+    content = dict(np.load(root / "data_2d_h36m_gt.npz", allow_pickle=True))
+    np.savez(root / "data_2d_h36m_gt.npz", positions_2d=content["positions_2d"], visible={"S1": {}})
+
+
+def _cameras_not_a_list(root: Path) -> None:
+    (root / "cameras.json").write_text(json.dumps({"S1": 3}))
+
+
+def _cameras_zero_width(root: Path) -> None:
+    (root / "cameras.json").write_text(json.dumps({"S1": [_json_camera(res_w=0)] * 4}))
+
+
+def _views_not_a_list(root: Path) -> None:
+    content = dict(np.load(root / "data_2d_h36m_gt.npz", allow_pickle=True))
+    positions = content["positions_2d"].item()
+    positions["S1"]["Walking"] = 5
+    np.savez(root / "data_2d_h36m_gt.npz", positions_2d=positions, metadata=content["metadata"])
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [
+        (_corrupt_2d_subject, r"positions_2d\['S1'\] must be a dict, got int"),
+        (_visible_without_action, r"data_2d_h36m_gt\.npz .*KeyError: 'Walking'"),
+        (_cameras_not_a_list, r"subject 'S1' has a malformed camera"),
+        (_cameras_zero_width, r"res_w and res_h must be positive"),
+        (_views_not_a_list, r"must be a list of 4 camera views \(one per calibrated camera\), got int"),
+    ],
+    ids=["2d-subject", "visible", "cameras-type", "cameras-size", "views-type"],
+)
+def test_malformed_content_is_a_data_file_error(tmp_path: Path, corrupt, message: str) -> None:
+    from lifelong_pose.datasets.check import check_folder
+
+    rf.write_h36m(tmp_path, subjects=("S1",), actions=("Walking",))
+    corrupt(tmp_path)
+    with pytest.raises(DataFileError, match=message):
+        read_h36m(tmp_path)
+    report = check_folder(tmp_path, ["cross_scenario"], fingerprints=False)
+    assert report.parts[0].status == "corrupt" and report.exit_code == 3
+
+
+def test_selection_parts_are_checked_per_dataset() -> None:
+    with pytest.raises(ValueError, match="the train split of 3dpw reads its 'train' file, not 'all'"):
+        RealDomainSpec("x", "3dpw", layout="common16", train=Selection(part="all"), test=Selection(part="test"))
+    with pytest.raises(ValueError, match=r"H3\.6M is one file"):
+        RealDomainSpec("x", "h36m", test=Selection(part="test"))
+    with pytest.raises(ValueError, match=r"takes select H3\.6M's repeated actions; 3dhp has none"):
+        RealDomainSpec(
+            "x", "3dhp", layout="common16", train=Selection(part="train"), test=Selection(part="test", takes="last")
+        )

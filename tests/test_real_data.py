@@ -78,6 +78,19 @@ def test_real_options_are_checked(data_root: Path, tmp_path: Path) -> None:
         lp.make("cross_dataset", data="real", data_root=str(data_root), h36m_2d="sh")
 
 
+def test_real_only_options(data_root: Path, tiny_scenario: str) -> None:
+    with pytest.raises(ValueError, match="data_root is only read with data='real'"):
+        lp.make(tiny_scenario, data_root=str(data_root))
+    masked = lp.make("cross_dataset", data="real", data_root=str(data_root))
+    unmasked = lp.make("cross_dataset", data="real", data_root=str(data_root), valid_mask=False)
+    assert len(unmasked.test_data(1)) == len(masked.test_data(1)) + 6  # one invalid frame per sequence
+    cpn = lp.make("cross_dataset", data="real", data_root=str(data_root), h36m_2d="cpn_ft_h36m_dbb")
+    with pytest.raises(
+        MissingDataFile, match=r"data_2d_h36m_cpn_ft_h36m_dbb\.npz not found .*scenario cross_dataset-v0"
+    ):
+        cpn.train_data(0)
+
+
 def test_transductive_protocol_in_the_simulated_world(tiny_scenario: str) -> None:
     scenario = lp.make(tiny_scenario, protocol="transductive")
     assert scenario.protocols == ["inductive", "transductive", "transductive"]
@@ -92,11 +105,12 @@ def test_run_on_real_files_records_the_backend(data_root: Path, tmp_path: Path) 
     out = tmp_path / "run"
     argv = ["run", "--scenario", "cross_dataset", "--data", "real", "--data-root", str(data_root)]
     argv += ["--strategy", "source_only", "--epochs", "1", "--quiet", "--no-report", "--out", str(out), "--test-flip"]
+    argv += ["--no-valid-mask"]
     assert main(argv) == 0
     record = json.loads((out / "seed-0" / "result.json").read_text())
     assert record["data"]["backend"] == "real"
     assert record["data"]["protocols"] == ["inductive", "transductive", "inductive"]
-    assert record["data"]["data_root"] == str(data_root) and record["data"]["valid_mask"] is True
+    assert record["data"]["data_root"] == str(data_root.resolve()) and record["data"]["valid_mask"] is False
     assert record["evaluation"]["test_flip"] is True and record["evaluation"]["root_joint"] == "Hip"
     assert record["evaluation"]["pck_domains"] == ["3dhp"]
     assert np.asarray(record["matrices"]["mpjpe"]).shape == (3, 3)
@@ -147,10 +161,10 @@ def test_data_check_corrupted_folder(data_root: Path, tmp_path: Path, capsys: py
     raw = (tmp_path / "data_test_3dhp.npz").read_bytes()
     (tmp_path / "data_test_3dhp.npz").write_bytes(raw[:100])
     before = _snapshot(tmp_path)
-    assert main(["data", "check", str(tmp_path), "--no-fingerprints"]) == 2
+    assert main(["data", "check", str(tmp_path), "--no-fingerprints"]) == 3
     out = capsys.readouterr().out
     assert "3dhp (test) needs 3dhp test: corrupt" in out and "not a readable .npz archive" in out
-    assert "Status: corrupt (exit code 2)" in out
+    assert "Status: corrupt (exit code 3)" in out
     assert _snapshot(tmp_path) == before
 
 
@@ -199,6 +213,23 @@ def test_export_poseaug_round_trip_and_16_joints(tiny_scenario: str, tmp_path: P
     torch.testing.assert_close(back.X3d, original.X3d[order][:, keep], atol=1e-5, rtol=0)
     torch.testing.assert_close(back.x2d, original.x2d[order][:, keep], atol=1e-5, rtol=0)
     torch.testing.assert_close(back.intrinsics, original.intrinsics[order], atol=1e-5, rtol=0)
+
+
+def test_export_keeps_each_frames_resolution(data_root: Path, tmp_path: Path) -> None:
+    """3DHP mixes 2048x2048 and 1920x1080 sequences: each row keeps its own pixel intrinsics."""
+    from lifelong_pose.datasets.export import export_scenario
+
+    scenario = lp.make("cross_dataset", data="real", data_root=str(data_root))
+    export_scenario(scenario, tmp_path / "x", "poseaug")
+    original = scenario.test_data(1)
+    back = to_domain_data(
+        read_poseaug_file(tmp_path / "x" / "3dhp_test.npz", "test"), name="3dhp", layout="common16", labelled=False,
+        split="test",
+    )  # fmt: skip
+    assert sorted(back.image_size.unique(dim=0).tolist()) == [[1920, 1080], [2048, 2048]]
+    order = torch.argsort(original.sequence_id * 10**5 + original.frame_index)
+    torch.testing.assert_close(back.intrinsics, original.intrinsics[order], atol=1e-5, rtol=0)
+    torch.testing.assert_close(back.x2d, original.x2d[order], atol=1e-5, rtol=0)
 
 
 def test_export_refuses_a_used_folder_and_unknown_format(tiny_scenario: str, tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ import argparse
 import json
 from typing import Any
 
-H36M_2D_CHOICES = ("gt", "cpn_ft_h36m_dbb")
-PROTOCOL_CHOICES = ("inductive", "transductive")
+from lifelong_pose.datasets.spec import H36M_2D as H36M_2D_CHOICES
+from lifelong_pose.datasets.spec import PROTOCOLS as PROTOCOL_CHOICES
 
 
 def add_real_data_options(parser: argparse.ArgumentParser) -> None:
@@ -24,12 +24,15 @@ def add_real_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--h36m-2d", default="gt", choices=H36M_2D_CHOICES, help="Human3.6M 2D keypoints file (default: gt)"
     )
+    parser.add_argument(
+        "--no-valid-mask", action="store_true", help="real 3DHP: keep every frame, not only those marked valid"
+    )
 
 
 def add_data_commands(data_commands: Any) -> None:
     check = data_commands.add_parser(
         "check",
-        help="what a real-data folder holds and which scenarios it can run (exit 0 ready, 1 missing, 2 corrupt)",
+        help="what a real-data folder holds and which scenarios it can run (exit 0 ready, 1 missing, 3 corrupt)",
     )
     check.add_argument("root", metavar="DIR", help="the data folder")
     check.add_argument("--scenario", action="append", default=None, help="check only this scenario (repeatable)")
@@ -70,6 +73,7 @@ def check_command(args: argparse.Namespace) -> int:
                     "joints": part.joints,
                     "3D": "yes" if part.with_3d else "no",
                     "bone (m)": part.median_bone_m,
+                    "cam fit (px)": part.camera_fit_rms_px if part.camera_fit_rms_px is not None else "",
                     "fps": ", ".join(f"{f:g}" for f in part.fps),
                 }
             )

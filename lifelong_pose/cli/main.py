@@ -67,6 +67,8 @@ def _make(args: argparse.Namespace) -> Any:
         overrides["protocol"] = args.protocol
     if args.h36m_2d != "gt":
         overrides["h36m_2d"] = args.h36m_2d
+    if args.no_valid_mask:
+        overrides["valid_mask"] = False
     return lp.make(args.scenario, **overrides)
 
 
@@ -102,6 +104,8 @@ def _domain_count(spec: Any) -> int | str:
     try:
         options = {k: v for k, v in spec.kwargs.items() if k not in COMMON_OPTIONS}
         definition = load_entry_point(spec.entry_point)(profile=spec.kwargs.get("profile", "quick"), **options)
+        if definition.real and len(definition.real) != len(definition.domains):
+            return f"{len(definition.domains)} ({len(definition.real)} real)"
         return len(definition.domains)
     except Exception as error:  # a broken plugin must not break the listing
         warnings.warn(f"Scenario {spec.id!r} could not be loaded: {error}", stacklevel=2)

@@ -90,9 +90,6 @@ def add_run_parser(commands: Any) -> None:
     )
     run.add_argument("--data", default="sim", choices=["sim", "real"], help="data backend (default: sim)")
     add_real_data_options(run)
-    run.add_argument(
-        "--no-valid-mask", action="store_true", help="real 3DHP: evaluate every frame, not only those marked valid"
-    )
     run.add_argument("--test-flip", action="store_true", help="test-time flip augmentation (mean of pose and mirror)")
     seeds = run.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=_seed, default=None, help="training seed (default: 0)")

@@ -32,8 +32,8 @@ class DataFolder:
         self._views: dict[tuple[str, str], list[PoseSequence]] = {}
         self._readers: dict[str, Callable[[str], list[PoseSequence]]] = {
             "h36m": lambda part: read_h36m(self.root, self.h36m_2d, needed_for=self._needed("Human3.6M")),
-            "3dhp": lambda part: read_hp3d(self.root, part),
-            "3dpw": lambda part: read_pw3d(self.root, part),
+            "3dhp": lambda part: read_hp3d(self.root, part, needed_for=self._needed("MPI-INF-3DHP")),
+            "3dpw": lambda part: read_pw3d(self.root, part, needed_for=self._needed("3DPW")),
         }
 
     def _needed(self, dataset: str) -> str:

@@ -31,7 +31,8 @@ PARTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("3dpw", "test"): (PW3D_FILES["test"],),
 }
 OK, MISSING, CORRUPT = "ok", "missing", "corrupt"
-EXIT_CODES = {OK: 0, MISSING: 1, CORRUPT: 2}
+# 2 is left to usage errors (argparse's, and an unknown scenario), so scripts can tell them apart
+EXIT_CODES = {OK: 0, MISSING: 1, CORRUPT: 3}
 
 
 @dataclass
@@ -50,6 +51,7 @@ class PartReport:
     median_bone_m: float | None = None
     fps: list[float] = field(default_factory=list)
     with_3d: bool = False
+    camera_fit_rms_px: float | None = None
     fingerprints: dict[str, str] = field(default_factory=dict)
 
 
@@ -104,8 +106,11 @@ def _check_part(folder: DataFolder, dataset: str, part: str, fingerprints: bool)
     except MissingDataFile as error:
         report.status, report.error = MISSING, str(error)
         return report
-    except (DataFileError, ValueError) as error:
+    except DataFileError as error:
         report.status, report.error = CORRUPT, str(error)
+        return report
+    except Exception as error:  # a check reports a broken file, whatever broke it
+        report.status, report.error = CORRUPT, f"{type(error).__name__}: {error}"
         return report
     report.views = len(views)
     report.frames = int(sum(v.num_frames for v in views))
@@ -118,6 +123,9 @@ def _check_part(folder: DataFolder, dataset: str, part: str, fingerprints: bool)
         parents = get_layout(with_3d[0].layout).parents
         sample = np.concatenate([v.X3d[:: max(1, v.num_frames // 50)] for v in with_3d[:200]])  # type: ignore[index]
         report.median_bone_m = round(median_bone_length(sample, parents), 4)
+    residuals = [v.camera_fit_rms_px for v in views if v.camera_fit_rms_px is not None]
+    if residuals:
+        report.camera_fit_rms_px = round(max(residuals), 2)
     if fingerprints:
         report.fingerprints = {name: file_fingerprint(folder.root / name) for name in report.files}
     return report
@@ -138,6 +146,9 @@ def check_folder(
     root: str | Path, scenarios: list[str] | None = None, h36m_2d: str = "gt", fingerprints: bool = True
 ) -> CheckReport:
     """Inspect ``root`` and check the real backend of ``scenarios`` (default: every one that has one).
+
+    Exit codes (:attr:`CheckReport.exit_code`): 0 every checked scenario is ready, 1 something a
+    scenario needs is missing, 3 a file is corrupt.
 
     Raises:
         ValueError: ``root`` is not a folder, or a named scenario has no real backend.
@@ -162,9 +173,12 @@ def check_folder(
                 problems.append(f"{what} needs {dataset} {part}: {report.status}")
                 continue
             try:
-                select(folder.views(dataset, part), selection, what)
+                chosen = select(folder.views(dataset, part), selection, what)
             except ValueError as error:
                 problems.append(str(error))
+                continue
+            if not sum(v.num_frames for v in chosen):
+                problems.append(f"{what}: the selection holds no frames")
         reports.append(
             ScenarioReport(scenario.spec.id, not problems, sorted(set(needs)), list(dict.fromkeys(problems)))
         )

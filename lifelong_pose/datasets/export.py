@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lifelong_pose.datasets.h36m import CAMERAS_FILE, FILE_3D, FILES_2D, KEPT_32
-from lifelong_pose.geometry.camera import image_coordinates
 from lifelong_pose.geometry.skeleton import FROM_H36M, H36M17
 from lifelong_pose.world.data import DomainData
 
@@ -50,10 +49,10 @@ def _as_h36m17(X: np.ndarray, layout: str) -> np.ndarray:
 
 
 def _pixels(data: DomainData) -> np.ndarray:
-    w, h = (int(v) for v in data.image_size[0].tolist())
-    if not bool((data.image_size == data.image_size[0]).all()):
-        raise ValueError(f"{data.name}: frames of several image sizes cannot share one export camera")
-    return image_coordinates(data.x2d.double(), w, h).numpy()
+    """(N, J, 2) pixel 2D, each frame with its own image size (domains may mix resolutions)."""
+    size = data.image_size.double().numpy()
+    width, height = size[:, None, 0:1], size[:, None, 1:2]
+    return (data.x2d.double().numpy() + np.concatenate([np.ones_like(height), height / width], -1)) * width / 2
 
 
 def _camera_entry(name: str, K_px: np.ndarray, size: tuple[int, int]) -> dict[str, Any]:
@@ -71,11 +70,12 @@ def _camera_entry(name: str, K_px: np.ndarray, size: tuple[int, int]) -> dict[st
 
 
 def _pixel_intrinsics(data: DomainData) -> np.ndarray:
-    """(N, 9) pixel intrinsics (inverse of ``normalize_intrinsics``)."""
+    """(N, 9) pixel intrinsics (inverse of ``normalize_intrinsics``), per frame's image size."""
     K = data.intrinsics.double().numpy().copy()
-    w, h = (float(v) for v in data.image_size[0].tolist())
-    K[:, 0:2] *= w / 2
-    K[:, 2:4] = (K[:, 2:4] + np.array([1.0, h / w])) * w / 2
+    size = data.image_size.double().numpy()
+    width, height = size[:, 0:1], size[:, 1:2]
+    K[:, 0:2] *= width / 2
+    K[:, 2:4] = (K[:, 2:4] + np.concatenate([np.ones_like(height), height / width], -1)) * width / 2
     return K
 
 
@@ -95,12 +95,15 @@ def _videopose3d(splits: list[tuple[str, str, DomainData]], out: Path) -> dict[s
         if data.layout_name != "h36m17":  # the synthesised Neck/Nose is seen when both its ends are
             seen[:, H36M17.index("Neck/Nose")] = seen[:, H36M17.index("Thorax")] & seen[:, H36M17.index("Head")]
         K = _pixel_intrinsics(data)
-        size = tuple(int(v) for v in data.image_size[0].tolist())
+        sizes = data.image_size.numpy()
         subjects_of[f"{name}/{split}"] = []
         for camera in np.unique(data.camera_id.numpy()):
             rows = data.camera_id.numpy() == camera
-            if not np.allclose(K[rows], K[rows][0]):
-                raise ValueError(f"{name} ({split}): camera {camera} changes its intrinsics between frames")
+            if not np.allclose(K[rows], K[rows][0]) or not (sizes[rows] == sizes[rows][0]).all():
+                raise ValueError(
+                    f"{name} ({split}): camera {camera} changes its intrinsics or image size between frames"
+                )
+            size = (int(sizes[rows][0, 0]), int(sizes[rows][0, 1]))
             subject = f"{name}.{split}.cam{camera}"
             subjects_of[f"{name}/{split}"].append(subject)
             cameras[subject] = [_camera_entry(f"cam{camera}", K[rows][0], size)]

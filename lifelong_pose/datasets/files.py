@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ class MissingDataFile(DataFileError, FileNotFoundError):
 
 
 def missing(path: Path, needed_for: str) -> MissingDataFile:
+    """The error for a file that is not there: its name, its folder and who needed it."""
     return MissingDataFile(f"{path.name} not found in {path.parent} (needed for {needed_for}); {CHECK_HINT}")
 
 
@@ -53,13 +56,34 @@ def _unwrap(value: np.ndarray) -> Any:
     return value
 
 
+@contextmanager
+def reading(path: Path, needed_for: str) -> Iterator[None]:
+    """Turn any unexpected failure while parsing ``path`` into a :class:`DataFileError` naming it.
+
+    The ``require_*`` checks give precise messages for the usual mistakes; this is the backstop
+    for content of an unforeseen shape (a number where a dict belongs, a missing nested key), so
+    that a bad file is always reported as a bad file, never as a traceback.
+    """
+    try:
+        yield
+    except DataFileError:
+        raise
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError, np.linalg.LinAlgError) as error:
+        raise DataFileError(
+            f"{path.name} (needed for {needed_for}) has content this reader cannot use: "
+            f"{type(error).__name__}: {error}. {CHECK_HINT}"
+        ) from None
+
+
 def require_key(content: dict[str, Any], key: str, path: Path) -> Any:
+    """``content[key]``, or an error listing the keys the file has."""
     if key not in content:
         raise DataFileError(f"{path.name} has no key {key!r}; it has {sorted(content)}. {CHECK_HINT}")
     return content[key]
 
 
 def require_dict(value: Any, what: str, path: Path) -> dict[str, Any]:
+    """``value`` if it is a dict (how the formats nest subjects, actions and cameras)."""
     if not isinstance(value, dict):
         raise DataFileError(f"{path.name}: {what} must be a dict, got {type(value).__name__}. {CHECK_HINT}")
     return value

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,6 +34,7 @@ from lifelong_pose.datasets.files import (
     CHECK_HINT,
     DataFileError,
     open_npz,
+    reading,
     require_array,
     require_dict,
     require_key,
@@ -51,11 +53,43 @@ FPS = 50.0
 KEPT_32: tuple[int, ...] = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
 
 
-def camera_table(root: Path) -> dict[str, list[tuple[str, np.ndarray, tuple[int, int], np.ndarray, np.ndarray]]]:
-    """``cameras.json`` of ``root`` as ``{subject: [(id, K_px (9,), (w, h), rotation, centre_m)]}``; {} if absent.
+class Camera(NamedTuple):
+    """One calibrated camera of a subject: what the conversion to the camera frame needs."""
+
+    id: str
+    intrinsics_px: np.ndarray  # (9,) [fx, fy, cx, cy, k1, k2, k3, p1, p2]
+    image_size: tuple[int, int]
+    rotation: np.ndarray  # (3, 3) world to camera
+    centre: np.ndarray  # (3,) metres
+
+
+_CAMERA_LENGTHS = {"focal_length": 2, "center": 2, "radial_distortion": 3, "tangential_distortion": 2}
+
+
+def _camera_from_json(camera: Any) -> Camera:
+    """A ``cameras.json`` entry (VideoPose3D's vocabulary and units) as a :class:`Camera`."""
+    from scipy.spatial.transform import Rotation
+
+    values = {}
+    for key, length in {**_CAMERA_LENGTHS, "orientation": 4, "translation": 3}.items():
+        value = np.asarray(camera[key], dtype=np.float64)
+        if value.shape != (length,) or not np.isfinite(value).all():
+            raise ValueError(f"{key} must be {length} finite numbers, got {camera[key]!r}")
+        values[key] = value
+    width, height = int(camera["res_w"]), int(camera["res_h"])
+    if width <= 0 or height <= 0:
+        raise ValueError(f"res_w and res_h must be positive, got {width} x {height}")
+    K = np.concatenate([values[key] for key in _CAMERA_LENGTHS])
+    w, x, y, z = values["orientation"]
+    rotation = Rotation.from_quat([x, y, z, w]).as_matrix().T
+    return Camera(str(camera["id"]), K, (width, height), rotation, values["translation"] / 1000.0)
+
+
+def camera_table(root: Path) -> dict[str, list[Camera]]:
+    """``cameras.json`` of ``root`` as ``{subject: [Camera, ...]}``; {} if the file is absent.
 
     Raises:
-        DataFileError: unreadable JSON or a camera without one of its fields.
+        DataFileError: unreadable JSON or a malformed camera (its subject and field named).
     """
     path = root / CAMERAS_FILE
     if not path.is_file():
@@ -64,103 +98,119 @@ def camera_table(root: Path) -> dict[str, list[tuple[str, np.ndarray, tuple[int,
         content = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DataFileError(f"{path} is not valid JSON: {error}. {CHECK_HINT}") from None
-    from scipy.spatial.transform import Rotation
-
     table = {}
     for subject, cameras in require_dict(content, "the top level", path).items():
-        entries = []
-        for camera in cameras:
-            try:
-                K = [*camera["focal_length"], *camera["center"], *camera["radial_distortion"]]
-                K += [*camera["tangential_distortion"]]
-                w, x, y, z = camera["orientation"]
-                rotation = Rotation.from_quat([x, y, z, w]).as_matrix().T
-                centre = np.asarray(camera["translation"], dtype=np.float64) / 1000.0
-                entries.append(
-                    (str(camera["id"]), np.asarray(K, float), (camera["res_w"], camera["res_h"]), rotation, centre)
-                )
-            except (KeyError, TypeError, ValueError) as error:
-                raise DataFileError(
-                    f"{path}: subject {subject!r} has a malformed camera ({error!r}). {CHECK_HINT}"
-                ) from None
-        table[subject] = entries
+        try:
+            table[subject] = [_camera_from_json(camera) for camera in cameras]
+        except (KeyError, TypeError, ValueError) as error:
+            raise DataFileError(
+                f"{path.name}: subject {subject!r} has a malformed camera ({error!r}). {CHECK_HINT}"
+            ) from None
     return table
 
 
-def _published_cameras(subject: str) -> list[tuple[str, np.ndarray, tuple[int, int], np.ndarray, np.ndarray]]:
+def _published_cameras(subject: str) -> list[Camera]:
     cameras = []
     for camera in CAMERA_IDS:
         rotation, centre = h36m_camera_pose(subject, camera)
-        cameras.append((camera, h36m_intrinsics(camera), IMAGE_SIZES[camera], rotation, centre))
+        cameras.append(Camera(camera, h36m_intrinsics(camera), IMAGE_SIZES[camera], rotation, centre))
     return cameras
 
 
 def read_h36m(root: Path, keypoints: str = "gt", needed_for: str = "Human3.6M") -> list[PoseSequence]:
     """Every camera view of every take in ``root``'s H3.6M files (17 joints, camera frame, metres).
 
+    Arrays are kept in float32 (H3.6M has millions of frames); conversion to the suite's tensors
+    happens per selected view in :func:`~lifelong_pose.datasets.sequences.to_domain_data`.
+
     Raises:
         MissingDataFile: a file is not in ``root``.
         DataFileError: a wrong key, shape, unit or value, with the file named.
     """
     path_3d, path_2d = root / FILE_3D, root / FILES_2D[keypoints]
-    positions_3d = require_dict(
-        require_key(open_npz(path_3d, needed_for), "positions_3d", path_3d), "positions_3d", path_3d
-    )
-    content_2d = open_npz(path_2d, needed_for)
-    positions_2d = require_dict(require_key(content_2d, "positions_2d", path_2d), "positions_2d", path_2d)
-    visible_all = require_dict(content_2d.get("visible", {}), "visible", path_2d)
-    metadata = content_2d.get("metadata")
-    rates = metadata.get("fps", {}) if isinstance(metadata, dict) else {}
+    content_3d, content_2d = open_npz(path_3d, needed_for), open_npz(path_2d, needed_for)
     custom = camera_table(root)
-    sequences = []
-    for subject in sorted(positions_3d):
-        if subject not in positions_2d:
-            raise DataFileError(f"{path_2d.name} has no 2D for subject {subject!r} of {path_3d.name}. {CHECK_HINT}")
-        if subject in custom:
-            cameras = custom[subject]
-        else:
-            try:
-                cameras = _published_cameras(subject)
-            except KeyError as error:
-                raise DataFileError(
-                    f"{path_3d.name}: subject {subject!r} has no published H3.6M calibration and {CAMERAS_FILE} "
-                    f"does not list it ({error.args[0]})"
-                ) from None
-        actions = require_dict(positions_3d[subject], f"positions_3d[{subject!r}]", path_3d)
-        for action in sorted(actions):
-            where = f"positions_3d[{subject!r}][{action!r}]"
-            X_world = require_array(actions[action], where, path_3d, (None, 32, 3))[:, list(KEPT_32)]
-            require_metres(X_world, H36M17.parents, where, path_3d)
-            views = positions_2d[subject].get(action) if isinstance(positions_2d[subject], dict) else None
-            if views is None:
-                raise DataFileError(f"{path_2d.name} has no 2D for {subject}/{action}. {CHECK_HINT}")
-            if len(views) != len(cameras):
-                raise DataFileError(
-                    f"{path_2d.name}: {subject}/{action} has {len(views)} camera views, the calibration {len(cameras)}"
-                )
-            frames = X_world.shape[0]
-            for index, (camera, K, size, rotation, centre) in enumerate(cameras):
-                where_2d = f"positions_2d[{subject!r}][{action!r}][{index}]"
-                x_px = require_array(views[index], where_2d, path_2d, (None, 17, 2))
-                if x_px.shape[0] < frames:
-                    raise DataFileError(
-                        f"{path_2d.name}: {where_2d} has {x_px.shape[0]} frames, fewer than the 3D's {frames}"
+    sequences: list[PoseSequence] = []
+    with reading(path_3d, needed_for):
+        positions_3d = require_dict(require_key(content_3d, "positions_3d", path_3d), "positions_3d", path_3d)
+        for subject in sorted(positions_3d, key=str):
+            cameras = _subject_cameras(subject, custom, path_3d)
+            actions = require_dict(positions_3d[subject], f"positions_3d[{subject!r}]", path_3d)
+            for action in sorted(actions, key=str):
+                where = f"positions_3d[{subject!r}][{action!r}]"
+                X_world = require_array(actions[action], where, path_3d, (None, 32, 3))[:, list(KEPT_32)]
+                require_metres(X_world, H36M17.parents, where, path_3d)
+                with reading(path_2d, needed_for):
+                    views_2d = _views_2d(content_2d, subject, action, len(cameras), X_world.shape[0], path_2d)
+                for camera, (x_px, visible) in zip(cameras, views_2d, strict=True):
+                    sequences.append(
+                        PoseSequence(
+                            subject=str(subject),
+                            action=str(action),
+                            camera=camera.id,
+                            x2d_px=x_px.astype(np.float32),
+                            X3d=((X_world - camera.centre) @ camera.rotation.T).astype(np.float32),
+                            intrinsics_px=camera.intrinsics_px,
+                            image_size=camera.image_size,
+                            layout="h36m17",
+                            fps=_fps(content_2d, subject),
+                            visible=visible,
+                        )
                     )
-                visible = None
-                if subject in visible_all:
-                    visible = np.asarray(visible_all[subject][action][index], dtype=bool)[:frames]
-                sequences.append(
-                    PoseSequence(
-                        subject=subject,
-                        action=action,
-                        camera=camera,
-                        x2d_px=x_px[:frames],
-                        X3d=(X_world - centre) @ rotation.T,
-                        intrinsics_px=K,
-                        image_size=(int(size[0]), int(size[1])),
-                        layout="h36m17",
-                        fps=float(rates.get(subject, FPS)),
-                        visible=visible,
-                    )
-                )
     return sequences
+
+
+def _subject_cameras(subject: str, custom: dict[str, list[Camera]], path: Path) -> list[Camera]:
+    if subject in custom:
+        return custom[subject]
+    try:
+        return _published_cameras(subject)
+    except KeyError as error:
+        raise DataFileError(
+            f"{path.name}: subject {subject!r} has no published H3.6M calibration and {CAMERAS_FILE} "
+            f"does not list it ({error.args[0]})"
+        ) from None
+
+
+def _views_2d(
+    content: dict[str, Any], subject: str, action: str, cameras: int, frames: int, path: Path
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Per camera, the (frames, 17, 2) pixel 2D of a take and its optional visibility.
+
+    Raises:
+        DataFileError: a missing subject, action or view, or 2D shorter than the 3D.
+    """
+    positions = require_dict(require_key(content, "positions_2d", path), "positions_2d", path)
+    subjects = require_dict(positions.get(subject, {}), f"positions_2d[{subject!r}]", path)
+    if action not in subjects:
+        raise DataFileError(f"{path.name} has no 2D for {subject}/{action} of {FILE_3D}. {CHECK_HINT}")
+    views = subjects[action]
+    count = len(views) if isinstance(views, list | tuple) else None
+    if count != cameras:
+        raise DataFileError(
+            f"{path.name}: positions_2d[{subject!r}][{action!r}] must be a list of {cameras} camera views "
+            f"(one per calibrated camera), got {type(views).__name__}{f' of {count}' if count is not None else ''}"
+        )
+    visibility = require_dict(content.get("visible", {}), "visible", path)
+    result = []
+    for index, view in enumerate(views):
+        where = f"positions_2d[{subject!r}][{action!r}][{index}]"
+        x_px = require_array(view, where, path, (None, 17, 2))
+        if x_px.shape[0] < frames:
+            raise DataFileError(f"{path.name}: {where} has {x_px.shape[0]} frames, fewer than the 3D's {frames}")
+        visible = None
+        if visibility:
+            where_visible = f"visible[{subject!r}][{action!r}][{index}]"
+            visible = require_array(visibility[subject][action][index], where_visible, path, (None, 17))
+            if visible.shape[0] < frames:
+                raise DataFileError(f"{path.name}: {where_visible} has fewer frames than the 3D's {frames}")
+            visible = visible[:frames] > 0
+        result.append((x_px[:frames], visible))
+    return result
+
+
+def _fps(content: dict[str, Any], subject: str) -> float:
+    """A subject's frame rate: ``metadata['fps'][subject]`` where the export wrote one, else 50."""
+    metadata = content.get("metadata")
+    rates = metadata.get("fps", {}) if isinstance(metadata, dict) else {}
+    return float(rates.get(subject, FPS)) if isinstance(rates, dict) else FPS

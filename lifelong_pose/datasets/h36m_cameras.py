@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lifelong_pose.datasets.spec import H36M_CAMERA_IDS
+
 # camera id -> (fx, fy, cx, cy, k1, k2, k3, p1, p2), pixels; the suite's intrinsics order
 INTRINSICS: dict[str, tuple[float, ...]] = {
     "54138969": (
@@ -195,7 +197,8 @@ EXTRINSICS: dict[str, tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]] =
         ),
     ),
 }
-CAMERA_IDS: tuple[str, ...] = tuple(INTRINSICS)
+CAMERA_IDS: tuple[str, ...] = H36M_CAMERA_IDS
+assert tuple(INTRINSICS) == CAMERA_IDS, "the calibration table lists the cameras in their published order"
 
 
 def h36m_camera_pose(subject: str, camera: str) -> tuple[np.ndarray, np.ndarray]:

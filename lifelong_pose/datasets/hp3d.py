@@ -18,17 +18,24 @@ Test set (the six sequences TS1-TS6):
    from the sequences with **no sequence ids**. The community's loaders take frames 0-2206 as
    TS1-TS4 and the rest as TS5-TS6; this reader does the same (stated, not checkable from the
    file), keeps every frame as its own sequence, and recovers each root position by least
-   squares from the 2D (:func:`~lifelong_pose.datasets.fit.fit_root`).
+   squares from the 2D (:func:`~lifelong_pose.datasets.fit.fit_root`). PoseAug's preparation
+   multiplies masked joints by 0, so a 2D joint at exactly (0, 0) counts as unobserved.
+   Its "Head" comes from SPIN's 24-joint list; which 3DHP joint that is (head top or head) is
+   the preparation's choice and is taken as given.
 
 Training set (subjects S1-S8, for the inductive protocol):
 
 1. P-STMO: ``data_train_3dhp.npz``, key ``data`` = ``{"S1 Seq1": [{camera: {"data_2d",
    "data_3d"}}, fps]}`` with the 17 3DHP joints, pixels and millimetres. The file has no
-   intrinsics: each view's pinhole intrinsics are fitted to its own 2D-3D pairs.
+   intrinsics: each view's pinhole intrinsics are fitted to its own 2D-3D pairs, and the fit's
+   residual is kept (``data check`` shows it: the 3D is ``univ_annot3``, rescaled to a
+   universal skeleton, so it does not reproject exactly onto the 2D).
 2. AdaptPose: ``data_3dhp_gt_train.npz``, key ``positions_2d`` = ``{subject: {sequence: {camera:
    (T, 16, 2) pixels}}}`` (2D only) whose legs and arms are in the other order (AdaptPose
    reorders them with ``[0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 13, 14, 15, 10, 11, 12]``, as this reader
-   does); the studio cameras' intrinsics are taken as TS1-TS4's (2048x2048, f ~ 1500 px).
+   does); the studio cameras' intrinsics are taken as TS1-TS4's (2048x2048, f ~ 1500 px) and
+   the frame rate as 25 fps (the file has neither). Every subject in the file is read (AdaptPose
+   itself uses S1-S7).
 
 Test intrinsics: TS1-TS4 ``fx, fy = 1500.172, 1500.837``, ``cx, cy = 1017.387, 1043.032``
 (2048x2048, no distortion); TS5-TS6 ``1683.983, 1672.594``, ``939.858, 560.141`` (1920x1080)
@@ -39,6 +46,7 @@ test set is read as 50 fps (TS5-TS6 were filmed at 25 fps; windows count frames 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -48,12 +56,13 @@ from lifelong_pose.datasets.files import (
     DataFileError,
     MissingDataFile,
     open_npz,
+    reading,
     require_array,
     require_dict,
     require_key,
     require_metres,
 )
-from lifelong_pose.datasets.fit import fit_intrinsics, fit_root
+from lifelong_pose.datasets.fit import consistent_root, fit_intrinsics, fit_root
 from lifelong_pose.datasets.sequences import PoseSequence, normalised_to_pixels
 from lifelong_pose.geometry.skeleton import COMMON16, H36M17
 
@@ -66,23 +75,35 @@ HP3D17_TO_H36M17: tuple[int, ...] = (14, 8, 9, 10, 11, 12, 13, 15, 1, 16, 0, 5, 
 ADAPTPOSE_TRAIN_ORDER: tuple[int, ...] = (0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 13, 14, 15, 10, 11, 12)
 POSEAUG_FIRST_TS56_FRAME = 2207
 TEST_FPS = 50.0
+ADAPTPOSE_TRAIN_FPS = 25.0
 
 _STUDIO = np.array([1500.172, 1500.837, 1017.387, 1043.032, 0, 0, 0, 0, 0])
-_OUTDOOR = np.array([1683.98345952, 1672.59370772, 939.85754016, 560.140743168])
-_OUTDOOR = np.concatenate([_OUTDOOR, [-0.276859611, 0.131125256, -0.049318332, -0.000360494, -0.001149441]])
+_OUTDOOR = np.array(
+    [
+        *(1683.98345952, 1672.59370772, 939.85754016, 560.140743168),  # fx, fy, cx, cy
+        *(-0.276859611, 0.131125256, -0.049318332, -0.000360494, -0.001149441),  # k1-k3, p1, p2
+    ]
+)
 
 
-def test_camera(sequence: str) -> tuple[np.ndarray, tuple[int, int]]:
-    """Pixel intrinsics and (width, height) of a 3DHP test sequence."""
+def test_camera(sequence: str, path: Path | None = None) -> tuple[np.ndarray, tuple[int, int]]:
+    """Pixel intrinsics and (width, height) of a 3DHP test sequence.
+
+    Raises:
+        DataFileError: a name other than TS1-TS6 (its camera would be a guess).
+    """
+    if sequence not in TEST_SEQUENCES:
+        where = f"{path.name}: " if path is not None else ""
+        raise DataFileError(f"{where}unknown 3DHP test sequence {sequence!r}; expected {', '.join(TEST_SEQUENCES)}")
     if sequence in ("TS5", "TS6"):
         return _OUTDOOR, (1920, 1080)
     return _STUDIO, (2048, 2048)
 
 
-def _pstmo_test(path: Path) -> list[PoseSequence]:
-    data = require_dict(require_key(open_npz(path, "3DHP"), "data", path), "data", path)
+def _pstmo_test(path: Path, needed_for: str) -> list[PoseSequence]:
+    data = require_dict(require_key(open_npz(path, needed_for), "data", path), "data", path)
     sequences = []
-    for name in sorted(data):
+    for name in sorted(data, key=str):
         entry = require_dict(data[name], f"data[{name!r}]", path)
         x_px = require_array(require_key(entry, "data_2d", path), f"data[{name!r}]['data_2d']", path, (None, 17, 2))
         frames = x_px.shape[0]
@@ -90,21 +111,18 @@ def _pstmo_test(path: Path) -> list[PoseSequence]:
         valid = require_array(require_key(entry, "valid", path), f"data[{name!r}]['valid']", path, (frames,))
         X = X[:, list(HP3D17_TO_H36M17)] / 1000.0
         require_metres(X, H36M17.parents, f"data[{name!r}]['data_3d'] / 1000", path)
-        K, size = test_camera(name)
-        sequences.append(
-            PoseSequence(
-                name, "test", name, x_px[:, list(HP3D17_TO_H36M17)], X, K, size, "h36m17", TEST_FPS, valid=valid > 0
-            )
-        )
+        K, size = test_camera(name, path)
+        x_px = x_px[:, list(HP3D17_TO_H36M17)]
+        sequences.append(PoseSequence(name, "test", name, x_px, X, K, size, "h36m17", TEST_FPS, valid=valid > 0))
     return sequences
 
 
-def _adaptpose_test(path: Path) -> list[PoseSequence]:
-    content = open_npz(path, "3DHP")
+def _adaptpose_test(path: Path, needed_for: str) -> list[PoseSequence]:
+    content = open_npz(path, needed_for)
     positions_2d = require_dict(require_key(content, "positions_2d", path), "positions_2d", path)
     positions_3d = require_dict(require_key(content, "positions_3d", path), "positions_3d", path)
     sequences = []
-    for name in sorted(positions_3d):
+    for name in sorted(positions_3d, key=str):
         X = require_array(positions_3d[name], f"positions_3d[{name!r}]", path, (None, 16, 3)) / 1000.0
         require_metres(X, COMMON16.parents, f"positions_3d[{name!r}] / 1000", path)
         if name not in positions_2d:
@@ -113,13 +131,10 @@ def _adaptpose_test(path: Path) -> list[PoseSequence]:
         valid = np.ones(X.shape[0], bool)
         if name in ("TS3", "TS4"):
             valid[:100] = False
-        K, size = test_camera(name)
+        K, size = test_camera(name, path)
+        X = consistent_root(X, x_px, K)  # AdaptPose's loader subtracts the root: it may be stored relative
         sequences.append(PoseSequence(name, "test", name, x_px, X, K, size, "common16", TEST_FPS, valid=valid))
     return sequences
-
-
-def _poseaug_test(path: Path) -> list[PoseSequence]:
-    return read_poseaug_file(path, "3DHP")
 
 
 def read_poseaug_file(path: Path, needed_for: str) -> list[PoseSequence]:
@@ -130,59 +145,51 @@ def read_poseaug_file(path: Path, needed_for: str) -> list[PoseSequence]:
     Without them, frames 0-2206 are TS1-TS4 and the rest TS5-TS6, each frame its own sequence.
     """
     content = open_npz(path, needed_for)
-    X_rel = require_array(require_key(content, "pose3d", path), "pose3d", path, (None, 16, 3))
-    require_metres(X_rel, COMMON16.parents, "pose3d", path)
-    n = X_rel.shape[0]
-    x_n = require_array(require_key(content, "pose2d", path), "pose2d", path, (n, 16, 2))
-    X_rel = X_rel - X_rel[:, :1]
-    if "camera" in content:
-        K = require_array(content["camera"], "camera", path, (n, 9))
-        size = require_array(require_key(content, "image_size", path), "image_size", path, (n, 2)).astype(int)
-        ids = require_array(require_key(content, "sequence_id", path), "sequence_id", path, (n,)).astype(int)
-        groups = [
-            (f"seq{i:05d}", np.flatnonzero(ids == i), K[ids == i][0], tuple(size[ids == i][0])) for i in np.unique(ids)
-        ]
-        independent = False
-    else:
-        groups = []
-        for name, frames in (
-            ("TS1-4", np.arange(min(n, POSEAUG_FIRST_TS56_FRAME))),
-            ("TS5-6", np.arange(POSEAUG_FIRST_TS56_FRAME, n)),
-        ):
-            K_ts, size_ts = test_camera("TS5" if name == "TS5-6" else "TS1")
-            if len(frames):
-                groups.append((name, frames, K_ts, size_ts))
-        independent = True
-    sequences = []
-    for name, frames, K_seq, (w, h) in groups:
-        x_px = normalised_to_pixels(x_n[frames], int(w), int(h))
-        root = fit_root(X_rel[frames], x_px, np.broadcast_to(K_seq, (len(frames), 9)))
-        sequences.append(
-            PoseSequence(
-                name,
-                "test",
-                name,
-                x_px,
-                X_rel[frames] + root[:, None],
-                np.asarray(K_seq, float),
-                (int(w), int(h)),
-                "common16",
-                TEST_FPS,
-                independent_frames=independent,
-            )
-        )
+    with reading(path, needed_for):
+        X_rel = require_array(require_key(content, "pose3d", path), "pose3d", path, (None, 16, 3))
+        require_metres(X_rel, COMMON16.parents, "pose3d", path)
+        n = X_rel.shape[0]
+        x_n = require_array(require_key(content, "pose2d", path), "pose2d", path, (n, 16, 2))
+        visible = ~(x_n == 0).all(axis=-1)  # PoseAug zeroes masked joints
+        X_rel = X_rel - X_rel[:, :1]
+        if "camera" in content:
+            K = require_array(content["camera"], "camera", path, (n, 9))
+            size = require_array(require_key(content, "image_size", path), "image_size", path, (n, 2)).astype(int)
+            ids = require_array(require_key(content, "sequence_id", path), "sequence_id", path, (n,)).astype(int)
+            groups = [(f"seq{i:05d}", np.flatnonzero(ids == i)) for i in np.unique(ids)]
+            cameras = [(K[frames[0]], tuple(size[frames[0]])) for _, frames in groups]
+            independent = False
+        else:
+            boundary = min(n, POSEAUG_FIRST_TS56_FRAME)
+            groups = [
+                (name, frames) for name, frames in (("TS1-4", np.arange(boundary)), ("TS5-6", np.arange(boundary, n)))
+            ]
+            groups = [(name, frames) for name, frames in groups if len(frames)]
+            cameras = [test_camera("TS5" if name == "TS5-6" else "TS1") for name, _ in groups]
+            independent = True
+        sequences = []
+        for (name, frames), (K_seq, (w, h)) in zip(groups, cameras, strict=True):
+            x_px = normalised_to_pixels(x_n[frames], int(w), int(h))
+            K_rows = np.broadcast_to(np.asarray(K_seq, float), (len(frames), 9))
+            root = fit_root(X_rel[frames], x_px, K_rows, visible[frames])
+            sequences.append(
+                PoseSequence(
+                    name, "test", name, x_px, X_rel[frames] + root[:, None], np.asarray(K_seq, float), (int(w), int(h)),
+                    "common16", TEST_FPS, visible=visible[frames], independent_frames=independent,
+                )
+            )  # fmt: skip
     return sequences
 
 
-def _pstmo_train(path: Path) -> list[PoseSequence]:
-    data = require_dict(require_key(open_npz(path, "3DHP (inductive)"), "data", path), "data", path)
+def _pstmo_train(path: Path, needed_for: str) -> list[PoseSequence]:
+    data = require_dict(require_key(open_npz(path, needed_for), "data", path), "data", path)
     sequences = []
-    for key in sorted(data):
+    for key in sorted(data, key=str):
         entry = data[key]
         if not isinstance(entry, list | tuple) or len(entry) != 2:
             raise DataFileError(f"{path.name}: data[{key!r}] must be [cameras, fps]. {CHECK_HINT}")
         cameras, fps = require_dict(entry[0], f"data[{key!r}][0]", path), float(entry[1])
-        subject, _, sequence = key.partition(" ")
+        subject, _, sequence = str(key).partition(" ")
         for camera in sorted(cameras, key=str):
             where = f"data[{key!r}][0][{camera!r}]"
             view = require_dict(cameras[camera], where, path)
@@ -192,19 +199,22 @@ def _pstmo_train(path: Path) -> list[PoseSequence]:
             require_metres(X, H36M17.parents, f"{where}['data_3d'] / 1000", path)
             x_px = x_px[:, list(HP3D17_TO_H36M17)]
             try:
-                K, _ = fit_intrinsics(X, x_px)
+                K, residual = fit_intrinsics(X, x_px)
             except ValueError as error:
                 raise DataFileError(f"{path.name}: {where}: {error}") from None
-            sequences.append(PoseSequence(subject, sequence, str(camera), x_px, X, K, (2048, 2048), "h36m17", fps))
+            sequences.append(
+                PoseSequence(
+                    subject, sequence, str(camera), x_px.astype(np.float32), X.astype(np.float32), K, (2048, 2048),
+                    "h36m17", fps, camera_fit_rms_px=residual,
+                )
+            )  # fmt: skip
     return sequences
 
 
-def _adaptpose_train(path: Path) -> list[PoseSequence]:
-    positions_2d = require_dict(
-        require_key(open_npz(path, "3DHP (inductive)"), "positions_2d", path), "positions_2d", path
-    )
+def _adaptpose_train(path: Path, needed_for: str) -> list[PoseSequence]:
+    positions_2d = require_dict(require_key(open_npz(path, needed_for), "positions_2d", path), "positions_2d", path)
     sequences = []
-    for subject in sorted(positions_2d):
+    for subject in sorted(positions_2d, key=str):
         takes = require_dict(positions_2d[subject], f"positions_2d[{subject!r}]", path)
         for take in sorted(takes, key=str):
             cameras = require_dict(takes[take], f"positions_2d[{subject!r}][{take!r}]", path)
@@ -213,21 +223,23 @@ def _adaptpose_train(path: Path) -> list[PoseSequence]:
                 x_px = require_array(cameras[camera], where, path, (None, 16, 2))[:, list(ADAPTPOSE_TRAIN_ORDER)]
                 sequences.append(
                     PoseSequence(
-                        str(subject), str(take), str(camera), x_px, None, _STUDIO, (2048, 2048), "common16", 25.0
+                        str(subject), str(take), str(camera), x_px.astype(np.float32), None, _STUDIO, (2048, 2048),
+                        "common16", ADAPTPOSE_TRAIN_FPS,
                     )
-                )
+                )  # fmt: skip
     return sequences
 
 
-_TEST_READERS = {
+_READERS: dict[str, Callable[[Path, str], list[PoseSequence]]] = {
     "data_test_3dhp.npz": _pstmo_test,
     "data_3dhp_gt_test.npz": _adaptpose_test,
-    "test_3dhp.npz": _poseaug_test,
+    "test_3dhp.npz": read_poseaug_file,
+    "data_train_3dhp.npz": _pstmo_train,
+    "data_3dhp_gt_train.npz": _adaptpose_train,
 }
-_TRAIN_READERS = {"data_train_3dhp.npz": _pstmo_train, "data_3dhp_gt_train.npz": _adaptpose_train}
 
 
-def hp3d_file(root: Path, part: str) -> Path:
+def hp3d_file(root: Path, part: str, needed_for: str = "MPI-INF-3DHP") -> Path:
     """The 3DHP file of ``part`` (``train`` / ``test``) that ``root`` holds, by preference.
 
     Raises:
@@ -238,11 +250,18 @@ def hp3d_file(root: Path, part: str) -> Path:
         if (root / name).is_file():
             return root / name
     needed = "MPI-INF-3DHP " + ("test set" if part == "test" else "training set, for the inductive protocol")
-    raise MissingDataFile(f"None of {', '.join(names)} found in {root} (needed for the {needed}); {CHECK_HINT}")
+    raise MissingDataFile(
+        f"None of {', '.join(names)} found in {root} (needed for the {needed}: {needed_for}); {CHECK_HINT}"
+    )
 
 
-def read_hp3d(root: Path, part: str) -> list[PoseSequence]:
-    """Every sequence of the 3DHP ``part`` in ``root``, in camera frame metres, pixels."""
-    path = hp3d_file(root, part)
-    readers = _TEST_READERS if part == "test" else _TRAIN_READERS
-    return readers[path.name](path)
+def read_hp3d(root: Path, part: str, needed_for: str = "MPI-INF-3DHP") -> list[PoseSequence]:
+    """Every sequence of the 3DHP ``part`` in ``root``, in camera-frame metres and pixels.
+
+    Raises:
+        MissingDataFile: no accepted file for ``part``.
+        DataFileError: the file is not in its format (file and key named).
+    """
+    path = hp3d_file(root, part, needed_for)
+    with reading(path, needed_for):
+        return _READERS[path.name](path, needed_for)

@@ -10,10 +10,11 @@ What this reader follows, explicitly:
   are swapped into that order with ``[0, 4, 5, 6, 1, 2, 3, 7, ..., 15]``, exactly as AdaptPose's
   loader does (the two files were written with different leg orders).
 - Camera: the files do not say which resolution normalised the 2D. The frames are taken as
-  3DPW's portrait phone video (1080x1920) with its nominal focal length (1961 px); where the 3D
-  is root-relative (root within 10 cm of the camera centre) the root position is solved from the
-  2D by least squares (:func:`~lifelong_pose.datasets.fit.fit_root`), so 2D, intrinsics and 3D
-  always agree even if the true focal length differs (a different focal only moves the root).
+  3DPW's portrait phone video (1080x1920) with its nominal focal length (1961 px). Where the 3D
+  is root-relative (root within 10 cm of the camera centre), or its root does not project onto
+  the 2D through that camera (median error above 10 px), the root position is solved from the
+  2D by least squares (:func:`~lifelong_pose.datasets.fit.consistent_root`), so 2D, intrinsics
+  and 3D agree even if the true focal length differs (a different focal only moves the root).
 - Frames: no sequence ids, so every frame is its own sequence (temporal windows repeat it); the
   frame rate is 3DPW's 30 fps.
 """
@@ -24,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lifelong_pose.datasets.files import open_npz, require_array, require_key, require_metres
-from lifelong_pose.datasets.fit import fit_root
+from lifelong_pose.datasets.files import open_npz, reading, require_array, require_key, require_metres
+from lifelong_pose.datasets.fit import consistent_root
 from lifelong_pose.datasets.sequences import PoseSequence, normalised_to_pixels
 from lifelong_pose.geometry.skeleton import COMMON16
 
@@ -37,19 +38,26 @@ FPS = 30.0
 INTRINSICS = np.array([FOCAL_PX, FOCAL_PX, IMAGE_SIZE[0] / 2, IMAGE_SIZE[1] / 2, 0, 0, 0, 0, 0])
 
 
-def read_pw3d(root: Path, part: str) -> list[PoseSequence]:
-    """The 3DPW ``part`` (``train`` / ``test``) of ``root`` as one sequence of independent frames."""
+def read_pw3d(root: Path, part: str, needed_for: str = "3DPW") -> list[PoseSequence]:
+    """The 3DPW ``part`` (``train`` / ``test``) of ``root`` as one sequence of independent frames.
+
+    Raises:
+        MissingDataFile: the file is not in ``root``.
+        DataFileError: a wrong key, shape, unit or value.
+    """
     path = root / FILES[part]
-    content = open_npz(path, f"3DPW ({part} split)")
-    X = require_array(require_key(content, "positions_3d", path), "positions_3d", path, (None, 16, 3))
-    x_n = require_array(require_key(content, "positions_2d", path), "positions_2d", path, (X.shape[0], 16, 2))
-    if part == "test":
-        X, x_n = X[:, list(TEST_ORDER)], x_n[:, list(TEST_ORDER)]
-    require_metres(X, COMMON16.parents, "positions_3d", path)
-    x_px = normalised_to_pixels(x_n, *IMAGE_SIZE)
-    if np.median(np.linalg.norm(X[:, 0], axis=-1)) < 0.1:
-        X_rel = X - X[:, :1]
-        X = X_rel + fit_root(X_rel, x_px, np.broadcast_to(INTRINSICS, (len(X), 9)))[:, None]
-    return [
-        PoseSequence(part, part, "phone", x_px, X, INTRINSICS, IMAGE_SIZE, "common16", FPS, independent_frames=True)
-    ]
+    content = open_npz(path, f"{needed_for}, {part} split")
+    with reading(path, needed_for):
+        X = require_array(require_key(content, "positions_3d", path), "positions_3d", path, (None, 16, 3))
+        x_n = require_array(require_key(content, "positions_2d", path), "positions_2d", path, (X.shape[0], 16, 2))
+        if part == "test":
+            X, x_n = X[:, list(TEST_ORDER)], x_n[:, list(TEST_ORDER)]
+        require_metres(X, COMMON16.parents, "positions_3d", path)
+        x_px = normalised_to_pixels(x_n, *IMAGE_SIZE)
+        X = consistent_root(X, x_px, INTRINSICS)
+        return [
+            PoseSequence(
+                part, part, "phone", x_px.astype(np.float32), X.astype(np.float32), INTRINSICS, IMAGE_SIZE,
+                "common16", FPS, independent_frames=True,
+            )
+        ]  # fmt: skip

@@ -37,6 +37,8 @@ class PoseSequence:
         independent_frames: the frames are not consecutive video frames (files that keep a
             subsample without sequence ids); each becomes a sequence of its own, so a temporal
             window repeats the frame instead of joining unrelated instants.
+        camera_fit_rms_px: where the intrinsics were fitted to the file's own 2D-3D pairs, the
+            fit's root-mean-square residual in pixels (shown by ``data check``).
     """
 
     subject: str
@@ -51,6 +53,7 @@ class PoseSequence:
     visible: np.ndarray | None = None
     valid: np.ndarray | None = None
     independent_frames: bool = False
+    camera_fit_rms_px: float | None = None
 
     def __post_init__(self) -> None:
         where = f"{self.subject}/{self.action}/{self.camera}"
@@ -82,17 +85,15 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 def _pieces(sequence: PoseSequence, stride: int, valid_mask: bool) -> list[np.ndarray]:
     """Frame indices of each contiguous piece kept from ``sequence``.
 
-    The stride is applied first; with ``valid_mask``, invalid frames are dropped and a sequence is
-    cut at each gap, so a temporal window never joins frames that were not adjacent.
+    With ``valid_mask``, the runs of valid frames are found at the full frame rate and the
+    stride is applied inside each run, so a temporal window never joins frames on both sides of
+    an invalid gap, however short the gap.
     """
-    frames = np.arange(0, sequence.num_frames, stride)
     if valid_mask and sequence.valid is not None:
-        pieces = [frames[a:b] for a, b in _runs(sequence.valid[frames].astype(bool))]
+        runs = _runs(sequence.valid.astype(bool))
     else:
-        pieces = [frames] if len(frames) else []
-    if sequence.independent_frames:
-        return [piece[i : i + 1] for piece in pieces for i in range(len(piece))]
-    return pieces
+        runs = [(0, sequence.num_frames)] if sequence.num_frames else []
+    return [np.arange(start, stop, stride) for start, stop in runs]
 
 
 def to_domain_data(
@@ -149,7 +150,10 @@ def to_domain_data(
                 f"{name} ({split}): {sequence.subject}/{sequence.action} has no 3D, which this split needs"
             )
         ids = (subjects.index(sequence.subject), actions.index(sequence.action), cameras.index(sequence.camera))
-        for frames in _pieces(sequence, stride, valid_mask):
+        pieces = _pieces(sequence, stride, valid_mask)
+        if sequence.independent_frames and pieces:  # one block, every frame its own sequence
+            pieces = [np.concatenate(pieces)]
+        for frames in pieces:
             n = len(frames)
             columns["x2d"].append(sequence.x2d_px[frames][:, keep])
             visible = (
@@ -161,9 +165,15 @@ def to_domain_data(
                 columns["X3d"].append(sequence.X3d[frames][:, keep])
             columns["K"].append(np.broadcast_to(sequence.intrinsics_px, (n, 9)))
             columns["size"].append(np.broadcast_to(np.asarray(sequence.image_size), (n, 2)))
-            columns["ids"].append(np.broadcast_to(np.asarray([sequence_id, *ids]), (n, 4)))
-            columns["index"].append(np.arange(n))
-            sequence_id += 1
+            block_ids = np.broadcast_to(np.asarray([sequence_id, *ids]), (n, 4)).copy()
+            if sequence.independent_frames:
+                block_ids[:, 0] = sequence_id + np.arange(n)
+                columns["index"].append(np.zeros(n, dtype=np.int64))
+                sequence_id += n
+            else:
+                columns["index"].append(np.arange(n))
+                sequence_id += 1
+            columns["ids"].append(block_ids)
     if sequence_id == 0:
         raise ValueError(f"{name} ({split}): no frames left after the stride and the valid mask")
 

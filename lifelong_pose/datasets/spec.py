@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 
 DATASETS: tuple[str, ...] = ("h36m", "3dhp", "3dpw")
 PROTOCOLS: tuple[str, ...] = ("inductive", "transductive")
-TAKES: tuple[str, ...] = ("all", "first", "last")
+TAKES: tuple[str, ...] = ("all", "all_but_last", "last")
+# Human3.6M's four cameras, in the order of its calibration table and of VideoPose3D's 2D files.
+H36M_CAMERA_IDS: tuple[str, ...] = ("54138969", "55011271", "58860488", "60457274")
+# Human3.6M 2D keypoint files the readers know: ground truth, or CPN detections fine-tuned on H3.6M.
+H36M_2D: tuple[str, ...] = ("gt", "cpn_ft_h36m_dbb")
 
 
 @dataclass(frozen=True)
@@ -25,8 +29,9 @@ class Selection:
         subjects: subject (or 3DHP test-sequence) names to keep; empty keeps all.
         cameras: camera names to keep (H3.6M's ``54138969``, ...); empty keeps all.
         takes: H3.6M records every action twice or more (``Walking``, ``Walking 1``); ``last``
-            keeps the last take of each action (in name order), ``first`` every other one. This
-            splits one subject into train and test takes that never share a frame.
+            keeps the last take of each action (in name order), ``all_but_last`` the others (and
+            actions recorded once). This splits one subject into train and test takes that never
+            share a frame.
     """
 
     part: str = "all"
@@ -91,3 +96,16 @@ class RealDomainSpec:
                 raise ValueError(f"{owner}: {name} must be an int >= 1, got {value!r}")
         if self.labelled and self.protocol == "transductive":
             raise ValueError(f"{owner}: the labelled source trains on its train split; transductive is for targets")
+        for split, selection in (("train", self.train), ("test", self.test)):
+            if self.dataset == "h36m":
+                if selection.part != "all":
+                    raise ValueError(f"{owner}: H3.6M is one file; select its {split} split by subjects and takes")
+                continue
+            if selection.part != split:
+                raise ValueError(
+                    f"{owner}: the {split} split of {self.dataset} reads its {split!r} file, not {selection.part!r}"
+                )
+            if selection.takes != "all":
+                raise ValueError(f"{owner}: takes select H3.6M's repeated actions; {self.dataset} has none")
+            if self.dataset == "3dpw" and (selection.subjects or selection.cameras):
+                raise ValueError(f"{owner}: 3DPW's files have no subjects or cameras to select")

@@ -144,18 +144,27 @@ def with_pre_protocol_defaults(record: dict[str, Any]) -> dict[str, Any]:
     record = json.loads(json.dumps(record))
     data = record.setdefault("data", {})
     data.setdefault("protocols", ["inductive"] * len(record.get("domains", [])))
-    record.setdefault(
-        "evaluation",
-        {
-            "test_flip": False,
-            "root_joint": get_layout(data.get("layout", "h36m17")).joint_names[0],
-            "root_relative": True,
-            "pck_threshold_mm": 150,
-            "auc_thresholds_mm": [0, 150, 5],
-            "pck_domains": [],
-        },
-    )
+    root_joint = get_layout(data.get("layout", "h36m17")).joint_names[0]
+    record.setdefault("evaluation", evaluation_settings(root_joint, test_flip=False) | {"pck_domains": []})
     return record
+
+
+def evaluation_settings(root_joint: str, test_flip: bool) -> dict[str, Any]:
+    """How a run is evaluated, as its record states it (thresholds from the metrics themselves)."""
+    from lifelong_pose.metrics.pose import AUC_THRESHOLDS, PCK_THRESHOLD
+
+    step = float(AUC_THRESHOLDS[1] - AUC_THRESHOLDS[0])
+    return {
+        "test_flip": test_flip,
+        "root_joint": root_joint,
+        "root_relative": True,
+        "pck_threshold_mm": round(PCK_THRESHOLD * 1000, 6),
+        "auc_thresholds_mm": [
+            round(float(AUC_THRESHOLDS[0]) * 1000, 6),
+            round(float(AUC_THRESHOLDS[-1]) * 1000, 6),
+            round(step * 1000, 6),
+        ],
+    }
 
 
 def check_resumable(existing: dict[str, Any], fresh: dict[str, Any], out: Path) -> None:
@@ -379,14 +388,8 @@ def _new_record(config: RunConfig, scenario: Any, strategy: Any, device: str) ->
                 else {}
             ),
         },
-        "evaluation": {
-            "test_flip": config.test_flip,
-            "root_joint": get_layout(scenario.layout).joint_names[0],
-            "root_relative": True,
-            "pck_threshold_mm": 150,
-            "auc_thresholds_mm": [0, 150, 5],
-            "pck_domains": scenario.pck_domains,
-        },
+        "evaluation": evaluation_settings(get_layout(scenario.layout).joint_names[0], config.test_flip)
+        | {"pck_domains": scenario.pck_domains},
         "seed": config.seed,
         "profile": config.profile,
         "device": device,
