@@ -284,3 +284,10 @@ def test_flip_averaged_prediction(tiny_scenario: str) -> None:
     torch.testing.assert_close(strategy.forward(), expected)
     strategy.is_training = True
     torch.testing.assert_close(strategy.forward(), strategy.model(x))  # training never flips
+
+
+def test_listing_shows_backends_and_real_domain_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "scenarios", "--json"]) == 0
+    rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["cross_camera-v0"]["domains"] == "5 (4 real)" and rows["cross_camera-v0"]["backends"] == "sim, real"
+    assert rows["cross_dataset-v0"]["domains"] == 3 and rows["long_stream-v0"]["backends"] == "sim"
