@@ -104,3 +104,20 @@ def test_kcs_diagonal_is_squared_bone_lengths() -> None:
 def test_bone_helpers_reject_wrong_joint_count() -> None:
     with pytest.raises(ValueError, match="16, D"):
         bone_lengths(torch.zeros(2, 17, 3), COMMON16)
+
+
+def test_per_frame_image_sizes_match_per_frame_calls() -> None:
+    from lifelong_pose.geometry.camera import image_intrinsics
+
+    pixels = torch.rand(3, 5, 2, dtype=torch.float64) * 1000
+    sizes = torch.tensor([[2048, 2048], [1920, 1080], [1000, 1002]])
+    batched = normalize_screen_coordinates(pixels, sizes[:, 0:1], sizes[:, 1:2])
+    for row, (w, h) in enumerate(sizes.tolist()):
+        assert torch.equal(batched[row], normalize_screen_coordinates(pixels[row], w, h))
+    assert torch.allclose(image_coordinates(batched, sizes[:, 0:1], sizes[:, 1:2]), pixels)
+    K = torch.tensor([[1500.0, 1501.0, 1017.0, 1043.0, 0.1, 0, 0, 0, 0]] * 3, dtype=torch.float64)
+    normalised = normalize_intrinsics(K, sizes[:, 0], sizes[:, 1])
+    assert torch.equal(normalised[1], normalize_intrinsics(K[1], 1920, 1080))
+    assert torch.allclose(image_intrinsics(normalised, sizes[:, 0], sizes[:, 1]), K)
+    with pytest.raises(ValueError, match="positive"):
+        normalize_screen_coordinates(pixels, torch.tensor([[100], [0], [100]]), sizes[:, 1:2])

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lifelong_pose.datasets.h36m import CAMERAS_FILE, FILE_3D, FILES_2D, KEPT_32
+from lifelong_pose.geometry.camera import image_coordinates, image_intrinsics
 from lifelong_pose.geometry.skeleton import FROM_H36M, H36M17
 from lifelong_pose.world.data import DomainData
 
@@ -50,9 +51,8 @@ def _as_h36m17(X: np.ndarray, layout: str) -> np.ndarray:
 
 def _pixels(data: DomainData) -> np.ndarray:
     """(N, J, 2) pixel 2D, each frame with its own image size (domains may mix resolutions)."""
-    size = data.image_size.double().numpy()
-    width, height = size[:, None, 0:1], size[:, None, 1:2]
-    return (data.x2d.double().numpy() + np.concatenate([np.ones_like(height), height / width], -1)) * width / 2
+    size = data.image_size
+    return image_coordinates(data.x2d.double(), size[:, 0:1], size[:, 1:2]).numpy()
 
 
 def _camera_entry(name: str, K_px: np.ndarray, size: tuple[int, int]) -> dict[str, Any]:
@@ -70,13 +70,8 @@ def _camera_entry(name: str, K_px: np.ndarray, size: tuple[int, int]) -> dict[st
 
 
 def _pixel_intrinsics(data: DomainData) -> np.ndarray:
-    """(N, 9) pixel intrinsics (inverse of ``normalize_intrinsics``), per frame's image size."""
-    K = data.intrinsics.double().numpy().copy()
-    size = data.image_size.double().numpy()
-    width, height = size[:, 0:1], size[:, 1:2]
-    K[:, 0:2] *= width / 2
-    K[:, 2:4] = (K[:, 2:4] + np.concatenate([np.ones_like(height), height / width], -1)) * width / 2
-    return K
+    """(N, 9) pixel intrinsics, each frame with its own image size."""
+    return image_intrinsics(data.intrinsics.double(), data.image_size[:, 0], data.image_size[:, 1]).numpy()
 
 
 def _videopose3d(splits: list[tuple[str, str, DomainData]], out: Path) -> dict[str, list[str]]:

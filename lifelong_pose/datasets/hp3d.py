@@ -50,6 +50,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from lifelong_pose.datasets.files import (
     CHECK_HINT,
@@ -63,7 +64,8 @@ from lifelong_pose.datasets.files import (
     require_metres,
 )
 from lifelong_pose.datasets.fit import consistent_root, fit_intrinsics, fit_root
-from lifelong_pose.datasets.sequences import PoseSequence, normalised_to_pixels
+from lifelong_pose.datasets.sequences import PoseSequence
+from lifelong_pose.geometry.camera import image_coordinates
 from lifelong_pose.geometry.skeleton import COMMON16, H36M17
 
 TEST_FILES = ("data_test_3dhp.npz", "data_3dhp_gt_test.npz", "test_3dhp.npz")
@@ -169,7 +171,7 @@ def read_poseaug_file(path: Path, needed_for: str) -> list[PoseSequence]:
             independent = True
         sequences = []
         for (name, frames), (K_seq, (w, h)) in zip(groups, cameras, strict=True):
-            x_px = normalised_to_pixels(x_n[frames], int(w), int(h))
+            x_px = image_coordinates(torch.as_tensor(x_n[frames]), int(w), int(h)).numpy()
             K_rows = np.broadcast_to(np.asarray(K_seq, float), (len(frames), 9))
             root = fit_root(X_rel[frames], x_px, K_rows, visible[frames])
             sequences.append(

@@ -24,10 +24,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from lifelong_pose.datasets.files import open_npz, reading, require_array, require_key, require_metres
 from lifelong_pose.datasets.fit import consistent_root
-from lifelong_pose.datasets.sequences import PoseSequence, normalised_to_pixels
+from lifelong_pose.datasets.sequences import PoseSequence
+from lifelong_pose.geometry.camera import image_coordinates
 from lifelong_pose.geometry.skeleton import COMMON16
 
 FILES = {"train": "data_3dpw_gt_train.npz", "test": "data_3dpw_gt_test.npz"}
@@ -53,7 +55,7 @@ def read_pw3d(root: Path, part: str, needed_for: str = "3DPW") -> list[PoseSeque
         if part == "test":
             X, x_n = X[:, list(TEST_ORDER)], x_n[:, list(TEST_ORDER)]
         require_metres(X, COMMON16.parents, "positions_3d", path)
-        x_px = normalised_to_pixels(x_n, *IMAGE_SIZE)
+        x_px = image_coordinates(torch.as_tensor(x_n), *IMAGE_SIZE).numpy()
         X = consistent_root(X, x_px, INTRINSICS)
         return [
             PoseSequence(

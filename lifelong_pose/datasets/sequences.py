@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lifelong_pose.geometry.camera import normalize_intrinsics
+from lifelong_pose.geometry.camera import normalize_intrinsics, normalize_screen_coordinates
 from lifelong_pose.geometry.skeleton import FROM_H36M, get_layout
 from lifelong_pose.world.data import DomainData
 
@@ -178,14 +178,13 @@ def to_domain_data(
         raise ValueError(f"{name} ({split}): no frames left after the stride and the valid mask")
 
     size = torch.as_tensor(np.concatenate(columns["size"]), dtype=torch.int64)
-    width, height = size[:, :1, None].double(), size[:, 1:, None].double()
     x_px = torch.as_tensor(np.concatenate(columns["x2d"]), dtype=torch.float64)
     # normalise per frame: domains may mix resolutions (3DHP's TS5-6 are 1920x1080, TS1-4 2048x2048)
-    x2d = x_px / width * 2 - torch.cat([torch.ones_like(height), height / width], dim=-1)
+    x2d = normalize_screen_coordinates(x_px, size[:, 0:1], size[:, 1:2])
     visible = torch.as_tensor(np.concatenate(columns["visible"]), dtype=torch.bool)
     x2d = torch.where(visible[..., None], x2d, torch.zeros_like(x2d))
     K_px = torch.as_tensor(np.concatenate(columns["K"]), dtype=torch.float64)
-    intrinsics = _normalise_intrinsics_per_frame(K_px, size)
+    intrinsics = normalize_intrinsics(K_px, size[:, 0], size[:, 1])
     X3d = root = None
     if with_3d:
         absolute = torch.as_tensor(np.concatenate(columns["X3d"]), dtype=torch.float64)
@@ -212,17 +211,3 @@ def to_domain_data(
         actions=tuple(actions),
         split=split,
     )
-
-
-def _normalise_intrinsics_per_frame(K_px: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
-    """:func:`normalize_intrinsics` for rows that may each have their own image size."""
-    out = torch.empty_like(K_px)
-    for w, h in torch.unique(size, dim=0).tolist():  # a handful of resolutions, not frames
-        rows = (size[:, 0] == w) & (size[:, 1] == h)
-        out[rows] = normalize_intrinsics(K_px[rows], w, h)
-    return out
-
-
-def normalised_to_pixels(x_n: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Inverse of the suite's screen normalisation, for readers of files stored normalised."""
-    return (x_n + np.array([1.0, height / width])) * width / 2

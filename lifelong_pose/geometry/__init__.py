@@ -17,6 +17,7 @@ _LAZY = {
     "INTRINSICS_SIZE": "camera",
     "camera_to_world": "camera",
     "image_coordinates": "camera",
+    "image_intrinsics": "camera",
     "look_at": "camera",
     "normalize_intrinsics": "camera",
     "normalize_screen_coordinates": "camera",

@@ -19,38 +19,68 @@ def _check_last(X: torch.Tensor, size: int, name: str, shape: str) -> None:
         raise ValueError(f"{name} must have shape {shape}, got {tuple(X.shape)}")
 
 
-def normalize_screen_coordinates(X: torch.Tensor, w: float, h: float) -> torch.Tensor:
+def _screen_scale(
+    X: torch.Tensor, w: float | torch.Tensor, h: float | torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The width (..., 1) and the offset ``[1, h / w]`` (..., 2) that map ``X``'s pixels, in ``X``'s dtype.
+
+    ``w`` and ``h`` are numbers, or tensors of ``X``'s leading shape (one image size per frame, so
+    that a domain may mix resolutions); the ratio is formed in float64 before the cast.
+
+    Raises:
+        ValueError: a non-positive width or height.
+    """
+    width = torch.as_tensor(w, dtype=torch.float64, device=X.device)
+    height = torch.as_tensor(h, dtype=torch.float64, device=X.device)
+    if bool((width <= 0).any()) or bool((height <= 0).any()):
+        raise ValueError(f"Image size must be positive, got w={w}, h={h}")
+    ratio = height / width
+    offset = torch.stack([torch.ones_like(ratio), ratio], dim=-1)
+    return width.unsqueeze(-1).to(X.dtype), offset.to(X.dtype)
+
+
+def normalize_screen_coordinates(X: torch.Tensor, w: float | torch.Tensor, h: float | torch.Tensor) -> torch.Tensor:
     """Pixels to normalised screen coordinates.
 
     Args:
         X: (..., 2) pixel coordinates.
-        w, h: image width and height in pixels.
+        w, h: image width and height in pixels: numbers, or tensors of ``X``'s leading shape
+            (``(N, 1)`` for ``(N, J, 2)``) when frames have their own image sizes.
     Returns:
         (..., 2) with x in [-1, 1] and y in [-h/w, h/w].
     """
     _check_last(X, 2, "X", "(..., 2)")
-    if w <= 0 or h <= 0:
-        raise ValueError(f"Image size must be positive, got w={w}, h={h}")
-    return X / w * 2 - X.new_tensor([1.0, h / w])
+    width, offset = _screen_scale(X, w, h)
+    return X / width * 2 - offset
 
 
-def image_coordinates(X: torch.Tensor, w: float, h: float) -> torch.Tensor:
+def image_coordinates(X: torch.Tensor, w: float | torch.Tensor, h: float | torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`normalize_screen_coordinates`: (..., 2) normalised to pixels."""
     _check_last(X, 2, "X", "(..., 2)")
-    if w <= 0 or h <= 0:
-        raise ValueError(f"Image size must be positive, got w={w}, h={h}")
-    return (X + X.new_tensor([1.0, h / w])) * w / 2
+    width, offset = _screen_scale(X, w, h)
+    return (X + offset) * width / 2
 
 
-def normalize_intrinsics(intrinsics: torch.Tensor, w: float, h: float) -> torch.Tensor:
+def normalize_intrinsics(intrinsics: torch.Tensor, w: float | torch.Tensor, h: float | torch.Tensor) -> torch.Tensor:
     """Pixel intrinsics ``[fx, fy, cx, cy, k1, k2, k3, p1, p2]`` to normalised ones.
 
     Focal lengths scale by 2 / w; the centre moves like any image point; distortion
-    coefficients act on normalised camera rays and are unchanged.
+    coefficients act on normalised camera rays and are unchanged. ``w``, ``h``: numbers, or
+    tensors of the intrinsics' leading shape (one image size per row).
     """
     _check_last(intrinsics, INTRINSICS_SIZE, "intrinsics", "(..., 9)")
-    focal = intrinsics[..., 0:2] / w * 2
+    width, _ = _screen_scale(intrinsics[..., 2:4], w, h)
+    focal = intrinsics[..., 0:2] / width * 2
     centre = normalize_screen_coordinates(intrinsics[..., 2:4], w, h)
+    return torch.cat([focal, centre, intrinsics[..., 4:]], dim=-1)
+
+
+def image_intrinsics(intrinsics: torch.Tensor, w: float | torch.Tensor, h: float | torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`normalize_intrinsics`: normalised intrinsics back to pixels."""
+    _check_last(intrinsics, INTRINSICS_SIZE, "intrinsics", "(..., 9)")
+    width, _ = _screen_scale(intrinsics[..., 2:4], w, h)
+    focal = intrinsics[..., 0:2] * width / 2
+    centre = image_coordinates(intrinsics[..., 2:4], w, h)
     return torch.cat([focal, centre, intrinsics[..., 4:]], dim=-1)
 
 
