@@ -210,6 +210,26 @@ class Scenario:
         return rows
 
 
+def real_data_overrides(
+    data_root: str | Path | None = None, protocol: str | None = None, h36m_2d: str = "gt", valid_mask: bool = True
+) -> dict[str, Any]:
+    """The real-data and protocol options that differ from their defaults, as ``make`` overrides.
+
+    Only those given are passed (and so recorded on the spec), so a simulated run's recorded
+    spec stays what it was before these options existed.
+    """
+    overrides: dict[str, Any] = {}
+    if data_root is not None:
+        overrides["data_root"] = str(data_root)
+    if protocol is not None:
+        overrides["protocol"] = protocol
+    if h36m_2d != "gt":
+        overrides["h36m_2d"] = h36m_2d
+    if not valid_mask:
+        overrides["valid_mask"] = False
+    return overrides
+
+
 def build_scenario(spec: ScenarioSpec, entry_point: Any, overrides: dict[str, Any]) -> Scenario:
     """Registry builder for scenarios: common options, then the entry point's own options.
 

@@ -57,18 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _make(args: argparse.Namespace) -> Any:
     import lifelong_pose as lp
+    from lifelong_pose.scenario import real_data_overrides
 
     overrides: dict[str, Any] = {"data": args.data, "seed": args.seed, "profile": args.profile}
     if args.bvh_dir:
         overrides["bvh_dir"] = args.bvh_dir
-    if args.data_root:
-        overrides["data_root"] = args.data_root
-    if args.protocol:
-        overrides["protocol"] = args.protocol
-    if args.h36m_2d != "gt":
-        overrides["h36m_2d"] = args.h36m_2d
-    if args.no_valid_mask:
-        overrides["valid_mask"] = False
+    overrides |= real_data_overrides(args.data_root or None, args.protocol, args.h36m_2d, not args.no_valid_mask)
     return lp.make(args.scenario, **overrides)
 
 

@@ -191,16 +191,10 @@ def check_resumable(existing: dict[str, Any], fresh: dict[str, Any], out: Path) 
 def scenario_options(config: RunConfig) -> dict[str, Any]:
     """The options ``lifelong_pose.make`` builds the run's scenario with; real-data ones only
     when they are used, so a simulated run's recorded spec stays as it was."""
+    from lifelong_pose.scenario import real_data_overrides
+
     options: dict[str, Any] = {"data": config.data, "seed": config.world_seed, "profile": config.profile}
-    if config.data_root is not None:
-        options["data_root"] = str(config.data_root)
-    if config.protocol is not None:
-        options["protocol"] = config.protocol
-    if config.h36m_2d != "gt":
-        options["h36m_2d"] = config.h36m_2d
-    if not config.valid_mask:
-        options["valid_mask"] = False
-    return options
+    return options | real_data_overrides(config.data_root, config.protocol, config.h36m_2d, config.valid_mask)
 
 
 def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
