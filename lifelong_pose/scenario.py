@@ -10,15 +10,18 @@ from typing import TYPE_CHECKING, Any
 from lifelong_pose.datasets.spec import H36M_2D, PROTOCOLS, RealDomainSpec
 from lifelong_pose.registry.loading import check_kwargs
 from lifelong_pose.registry.specs import ScenarioSpec
-from lifelong_pose.stream import PROFILES, StreamDefinition
-from lifelong_pose.world.factors import DomainSpec
+from lifelong_pose.stream import PROFILES, SimulatedDomain, StreamDefinition
+from lifelong_pose.world.sim_spec import SimDataset, SimDomainSpec
 
 if TYPE_CHECKING:
     from avalanche.benchmarks import CLScenario
 
     from lifelong_pose.datasets.build import DataFolder
+    from lifelong_pose.datasets.sequences import PoseSequence
     from lifelong_pose.motion.clip import MotionClip
     from lifelong_pose.world.data import DomainData
+    from lifelong_pose.world.performance import Script
+    from lifelong_pose.world.recording import RecordedTake
 
 DATA_BACKENDS = ("sim", "real")
 # Options every scenario takes; the rest go to the scenario's entry point.
@@ -64,10 +67,11 @@ class Scenario:
         self.h36m_2d = h36m_2d
         self.valid_mask = valid_mask
         self._cache: dict[str, dict[str, DomainData]] = {}
+        self._recorded: dict[tuple[str, str, int], list[RecordedTake]] = {}
 
     # -- stream -------------------------------------------------------------------------------
     @property
-    def domains(self) -> tuple[DomainSpec, ...] | tuple[RealDomainSpec, ...]:
+    def domains(self) -> tuple[SimulatedDomain, ...] | tuple[RealDomainSpec, ...]:
         """The backend's domains: simulated factors, or real-data selections."""
         return self.definition.real if self.data_backend == "real" else self.definition.domains
 
@@ -113,6 +117,44 @@ class Scenario:
         return clips
 
     @cached_property
+    def scripts(self) -> dict[str, Script]:
+        """The v2 world's scripts: the DeepMimic humanoid and walker clips, plus the BVH folder's.
+
+        Raises:
+            ValueError: a BVH folder none of whose clips is long enough for a take.
+        """
+        from lifelong_pose.motion import load_bvh_folder, load_deepmimic_clips, load_walker_clips
+        from lifelong_pose.world.recording import script_library
+
+        library = script_library(load_deepmimic_clips() + load_walker_clips())
+        if self.bvh_dir:
+            own = script_library(load_bvh_folder(self.bvh_dir), source=f"bvh_dir {self.bvh_dir}")
+            for name, script in own.items():
+                unique, number = f"Bvh{name}", 2
+                while unique in library:
+                    unique, number = f"Bvh{name}{number}", number + 1
+                library[unique] = type(script)(unique, script.clip, script.hinges)
+        return library
+
+    def recorded(self, dataset: SimDataset, subject: str, frame_step: int) -> list[RecordedTake]:
+        """Every take of ``subject`` in a simulated session, recorded once per frame step."""
+        from lifelong_pose.world.recording import record_subject, session_scripts
+
+        key = (repr(dataset), subject, frame_step)
+        if key not in self._recorded:
+            scripts = session_scripts(dataset, self.scripts)
+            self._recorded[key] = record_subject(dataset, subject, scripts, self.seed, frame_step)
+        return self._recorded[key]
+
+    def session_views(self, dataset: SimDataset, subjects: tuple[str, ...], frame_step: int) -> list[PoseSequence]:
+        """The camera views of ``subjects``' takes, in the order the Human3.6M reader lists a file's
+        (subject, then take, by name; cameras in the rig's order)."""
+        views = [
+            view for subject in subjects for take in self.recorded(dataset, subject, frame_step) for view in take.views
+        ]
+        return sorted(views, key=lambda view: (view.subject, view.action))
+
+    @cached_property
     def data_folder(self) -> DataFolder:
         """The user's data folder (real backend), reading each dataset file once."""
         from lifelong_pose.datasets.build import DataFolder
@@ -132,11 +174,24 @@ class Scenario:
                 from lifelong_pose.datasets.build import build_real_split
 
                 splits[split] = build_real_split(domain, split, self.data_folder, valid_mask=self.valid_mask)
+            elif isinstance(domain, SimDomainSpec):
+                splits[split] = self._session_split(domain, split)
             else:
                 from lifelong_pose.world.generate import generate_domain
 
                 splits.update(generate_domain(domain, self.clips, self.seed))
         return splits[split]
+
+    def _session_split(self, domain: SimDomainSpec, split: str) -> DomainData:
+        """A v2 domain's split: its selection of a simulated session, converted as real data is."""
+        from lifelong_pose.datasets.build import select
+        from lifelong_pose.datasets.sequences import to_domain_data
+
+        views = self.session_views(domain.dataset, domain.subjects(split), domain.frame_step(split))
+        chosen = select(views, domain.selection(split), f"{domain.name} ({split})")
+        return to_domain_data(
+            chosen, name=domain.name, layout=domain.layout, labelled=domain.labelled, split=split, stride=1
+        )
 
     def split_with_3d(self, index: int, split: str) -> DomainData:
         """Split ``split`` (``train`` / ``test``) of domain ``index`` as built, 3D included where it

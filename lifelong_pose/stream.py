@@ -7,6 +7,10 @@ from typing import Literal
 
 from lifelong_pose.datasets.spec import RealDomainSpec
 from lifelong_pose.world.factors import DomainSpec
+from lifelong_pose.world.sim_spec import SimDomainSpec
+
+# A simulated domain: the v0/v1 world's factors, or (v2) a selection from a simulated session.
+SimulatedDomain = DomainSpec | SimDomainSpec
 
 Profile = Literal["quick", "paper"]
 PROFILES: tuple[str, ...] = ("quick", "paper")
@@ -18,7 +22,8 @@ class StreamDefinition:
 
     Attributes:
         description: one line for listings.
-        domains: the simulated backend's domains.
+        domains: the simulated backend's domains: :class:`DomainSpec` (the world of the v0 and v1
+            streams) or :class:`SimDomainSpec` (v2: selections from simulated sessions).
         real: the same stream read from the real datasets (``--data real``); empty when the
             stream exists only in the simulated world. The two backends may differ in length
             (real cross_camera has H3.6M's four cameras, the simulated one five rigs).
@@ -28,7 +33,7 @@ class StreamDefinition:
     """
 
     description: str
-    domains: tuple[DomainSpec, ...]
+    domains: tuple[SimulatedDomain, ...]
     real: tuple[RealDomainSpec, ...] = ()
 
     def __post_init__(self) -> None:
@@ -47,7 +52,7 @@ class StreamDefinition:
         return self.domains[0].layout
 
 
-def _check_domains(domains: tuple[DomainSpec, ...] | tuple[RealDomainSpec, ...], backend: str) -> None:
+def _check_domains(domains: tuple[SimulatedDomain, ...] | tuple[RealDomainSpec, ...], backend: str) -> None:
     if len(domains) < 2:
         raise ValueError(f"A {backend}stream needs a source and at least one target, got {len(domains)} domains")
     if not domains[0].labelled:

@@ -33,7 +33,7 @@ def test_list_scenarios_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list", "scenarios", "--json"]) == 0
     rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["cross_dataset-v0"]["domains"] == 3 and rows["long_stream-v0"]["domains"] >= 10
-    assert rows["cross_dataset-v0"]["versions"] == "v0"
+    assert rows["cross_dataset-v0"]["versions"] == "v0, v2" and rows["cross_dataset-v2"]["domains"] == 3
 
 
 def test_describe_shows_domains_in_order(capsys: pytest.CaptureFixture[str]) -> None:
@@ -47,7 +47,8 @@ def test_describe_json_records_spec(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["describe", "cross_camera", "--json", "--no-sizes", "--seed", "4"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["spec"]["kwargs"]["seed"] == 4
-    assert [d["name"] for d in payload["domains"]][:2] == ["chest_high", "high_view"]
+    assert [d["name"] for d in payload["domains"]][:2] == ["h36m_cam54138969", "h36m_cam55011271"]
+    assert payload["spec"]["id"] == "cross_camera-v2"
 
 
 def test_unknown_scenario_exit_code(capsys: pytest.CaptureFixture[str]) -> None:

@@ -121,7 +121,7 @@ def test_deepmimic_bad_file(tmp_path: Path) -> None:
         read_deepmimic_clip(nan_file)
 
 
-BVH = """HIERARCHY
+BVH_SKELETON = """HIERARCHY
 ROOT Hips
 {
   OFFSET 0 0 0
@@ -142,14 +142,14 @@ ROOT Hips
         JOINT RightForeArm { OFFSET -28 0 0 CHANNELS 3 Zrotation Xrotation Yrotation
           JOINT RightHand { OFFSET -25 0 0 CHANNELS 3 Zrotation Xrotation Yrotation End Site { OFFSET -5 0 0 } } } } } }
 }
-MOTION
-Frames: 3
-Frame Time: 0.02
 """
+BVH = BVH_SKELETON + "MOTION\nFrames: 3\nFrame Time: 0.02\n"
 
 
-def _bvh_text(values: np.ndarray) -> str:
-    return BVH + "\n".join(" ".join(f"{v:g}" for v in row) for row in values) + "\n"
+def bvh_text(values: np.ndarray, frame_time: float = 0.02) -> str:
+    """A BVH file of :data:`BVH_SKELETON` with ``values`` (frames, 6 + 3 * 15) as its motion."""
+    motion = "\n".join(" ".join(f"{v:g}" for v in row) for row in values)
+    return f"{BVH_SKELETON}MOTION\nFrames: {len(values)}\nFrame Time: {frame_time}\n{motion}\n"
 
 
 def test_bvh_reader_builds_h36m_joints(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_bvh_reader_builds_h36m_joints(tmp_path: Path) -> None:
     values[:, 1] = 90.0  # hips 90 cm up (y-up file)
     values[1, 6 + 3 * 3 + 1] = 30.0  # right hip X rotation in frame 1
     path = tmp_path / "walk_01.bvh"
-    path.write_text(_bvh_text(values))
+    path.write_text(bvh_text(values))
     clip = read_bvh(path)
     assert clip.fps == pytest.approx(50.0) and clip.action == "walk" and clip.num_frames == 3
     X = forward_kinematics(clip)[:, clip.skeleton.h36m_indices]
@@ -188,10 +188,10 @@ def test_bvh_nan_and_unmappable(tmp_path: Path) -> None:
     values = np.zeros((3, 51))
     values[2, 7] = np.nan
     path = tmp_path / "nan.bvh"
-    path.write_text(_bvh_text(values))
+    path.write_text(bvh_text(values))
     with pytest.raises(MotionError, match="NaN"):
         read_bvh(path)
     renamed = tmp_path / "odd.bvh"
-    renamed.write_text(_bvh_text(np.zeros((3, 51))).replace("LeftHand", "Paw"))
+    renamed.write_text(bvh_text(np.zeros((3, 51))).replace("LeftHand", "Paw"))
     with pytest.raises(MotionError, match=r"cannot find H3.6M joints \['LWrist'\]"):
         read_bvh(renamed)

@@ -14,9 +14,8 @@ import torch
 import lifelong_pose as lp
 from lifelong_pose.cli.main import main
 from lifelong_pose.datasets.files import MissingDataFile
-from lifelong_pose.datasets.h36m import read_h36m
 from lifelong_pose.datasets.hp3d import read_poseaug_file
-from lifelong_pose.datasets.sequences import to_domain_data
+from lifelong_pose.datasets.sequences import PoseSequence, to_domain_data
 from lifelong_pose.geometry.skeleton import COMMON16, H36M17
 from lifelong_pose.geometry.transforms import flip_horizontally
 
@@ -86,7 +85,7 @@ def test_real_only_options(data_root: Path, tiny_scenario: str) -> None:
     assert len(unmasked.test_data(1)) == len(masked.test_data(1)) + 6  # one invalid frame per sequence
     cpn = lp.make("cross_dataset", data="real", data_root=str(data_root), h36m_2d="cpn_ft_h36m_dbb")
     with pytest.raises(
-        MissingDataFile, match=r"data_2d_h36m_cpn_ft_h36m_dbb\.npz not found .*scenario cross_dataset-v0"
+        MissingDataFile, match=r"data_2d_h36m_cpn_ft_h36m_dbb\.npz not found .*scenario cross_dataset-v2"
     ):
         cpn.train_data(0)
 
@@ -169,33 +168,106 @@ def test_data_check_corrupted_folder(data_root: Path, tmp_path: Path, capsys: py
 
 
 # -- export and round trip --------------------------------------------------------------------
-def _row_order(data) -> torch.Tensor:
-    """Frames ordered by camera, then sequence, then frame: the order the exported files hold them."""
-    return torch.argsort(data.camera_id * 10**9 + data.sequence_id * 10**5 + data.frame_index)
+@pytest.fixture
+def human36m_stream(temporary_scenario_id: str) -> str:
+    """cross_scenario-v2 with one target (S1 -> S5), both backends: seconds to export and read back."""
+    scenario_id = f"{temporary_scenario_id}-v0"
+    lp.scenario_registry.register(
+        scenario_id, "lifelong_pose.scenarios.streams_v2:cross_scenario_v2", targets=1, backends=("sim", "real")
+    )
+    return scenario_id
 
 
-def test_export_videopose3d_round_trip(tiny_scenario: str, tmp_path: Path) -> None:
-    out = tmp_path / "vp3d"
+def _videopose3d_loads(folder: Path) -> None:
+    """What VideoPose3D's ``run.py -d h36m -k gt`` requires of a folder (read from its code: run.py
+    65-96, common/h36m_dataset.py 63-251), checked as it checks it."""
+    positions_3d = np.load(folder / "data_3d_h36m.npz", allow_pickle=True)["positions_3d"].item()
+    content_2d = np.load(folder / "data_2d_h36m_gt.npz", allow_pickle=True)
+    positions_2d, metadata = content_2d["positions_2d"].item(), content_2d["metadata"].item()
+    calibrated = {"S1", "S5", "S6", "S7", "S8", "S9", "S11"}  # subjects with extrinsics in its table
+    left, right = metadata["keypoints_symmetry"]
+    assert sorted(left + right) == [1, 2, 3, 4, 5, 6, 11, 12, 13, 14, 15, 16]
+    assert set(positions_2d) <= calibrated and set(positions_3d) <= set(positions_2d)
+    for subject, actions in positions_3d.items():
+        for action, poses in actions.items():
+            assert poses.shape[1:] == (32, 3) and poses.dtype == np.float32  # remove_static_joints keeps 17
+            views = positions_2d[subject][action]  # every 3D take has its 2D
+            assert len(views) == 4  # the camera count of its table
+            assert all(v.shape[1:] == (17, 2) and v.shape[0] >= poses.shape[0] for v in views)
+
+
+def test_export_videopose3d_of_a_human36m_stream_is_a_human36m_folder(
+    human36m_stream: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "h36m"
+    assert main(["data", "export", "--scenario", human36m_stream, "--format", "videopose3d", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["data_2d_h36m_gt.npz", "data_3d_h36m.npz", "export.json"]
+    manifest = json.loads((out / "export.json").read_text())
+    assert manifest["human36m_session"] == "h36m" and manifest["splits"]["h36m_S5/test"] == [
+        "data_3d_h36m.npz",
+        "data_2d_h36m_gt.npz",
+    ]
+    _videopose3d_loads(out)
+    takes = np.load(out / "data_3d_h36m.npz", allow_pickle=True)["positions_3d"].item()["S1"]
+    assert {"Walk", "Walk 1", "Walk 2", "Walk 3", "WalkForward", "Punch 3"} <= set(takes)
+    assert takes["Walk"].shape[0] == 200  # 4 s at 50 fps: the full rate, thinned on reading like Human3.6M
+    capsys.readouterr()
+    assert main(["data", "check", str(out), "--scenario", human36m_stream, "--no-fingerprints"]) == 0
+    assert f"{human36m_stream}: ready" in capsys.readouterr().out
+
+
+def test_export_read_back_as_real_data_is_the_simulated_stream(human36m_stream: str, tmp_path: Path) -> None:
+    """Bit for bit: every domain's train and test split, 2D, 3D, cameras and sequence ids alike."""
+    from lifelong_pose.datasets.export import export_scenario
+
+    simulated = lp.make(human36m_stream)
+    export_scenario(simulated, tmp_path, "videopose3d")
+    real = lp.make(human36m_stream, data="real", data_root=str(tmp_path))
+    assert real.domain_names == simulated.domain_names == ["h36m_S1", "h36m_S5"]
+    for index in range(2):
+        for split in ("train", "test"):
+            ours, theirs = simulated.split_with_3d(index, split), real.split_with_3d(index, split)
+            assert len(ours) > 500 and ours.fingerprint() == theirs.fingerprint()
+    assert real.fingerprint() == simulated.fingerprint()
+
+
+def test_export_videopose3d_custom_format_for_other_domains(tiny_scenario: str, tmp_path: Path) -> None:
+    """Domains that are not Human3.6M-like: VideoPose3D's custom 2D file plus a 3D file per split."""
+    out = tmp_path / "custom"
     assert main(["data", "export", "--scenario", tiny_scenario, "--format", "videopose3d", "--out", str(out)]) == 0
     manifest = json.loads((out / "export.json").read_text())
-    assert manifest["format"] == "videopose3d" and [d["name"] for d in manifest["domains"]] == ["d0", "d1", "d2"]
-    views = read_h36m(out)
+    assert manifest["human36m_session"] is None and [d["name"] for d in manifest["domains"]] == ["d0", "d1", "d2"]
     scenario = lp.make(tiny_scenario)
     for index, name in enumerate(scenario.domain_names):
         for split in ("train", "test"):
+            file_2d, file_3d = manifest["splits"][f"{name}/{split}"]
+            assert (file_2d, file_3d) == (f"data_2d_custom_{name}_{split}.npz", f"data_3d_custom_{name}_{split}.npz")
+            content_2d = np.load(out / file_2d, allow_pickle=True)
+            positions_2d, metadata = content_2d["positions_2d"].item(), content_2d["metadata"].item()
+            content_3d = np.load(out / file_3d, allow_pickle=True)
+            positions_3d, intrinsics = content_3d["positions_3d"].item(), content_3d["intrinsics"].item()
             original = scenario.split_with_3d(index, split)
-            subjects = manifest["splits"][f"{name}/{split}"]
-            back = to_domain_data(
-                [v for v in views if v.subject in subjects],
-                name=name,
-                layout=scenario.layout,
-                labelled=original.labelled,
-                split=split,
-            )
-            order = _row_order(original)
-            for field in ("X3d", "root", "x2d", "intrinsics"):
-                torch.testing.assert_close(getattr(back, field), getattr(original, field)[order], atol=1e-5, rtol=0)
-            assert torch.equal(back.visible, original.visible[order]) and back.fps == original.fps
+            assert set(positions_2d) == set(metadata["video_metadata"]) == set(positions_3d)
+            assert metadata["num_joints"] == 17 and metadata["layout_name"] == "h36m" and metadata["keypoints_symmetry"]
+            for sequence in original.sequence_id.unique().tolist():
+                rows = (original.sequence_id == sequence).nonzero()[:, 0]
+                video = f"seq{sequence:05d}"
+                assert len(positions_2d[video]["custom"]) == 1  # one camera per video, as VideoPose3D expects
+                absolute = (original.X3d + original.root[:, None])[rows].numpy()
+                np.testing.assert_allclose(positions_3d[video], absolute, atol=1e-6)
+                width, height = original.image_size[rows[0]].tolist()
+                assert metadata["video_metadata"][video] == {"w": width, "h": height}
+                back = to_domain_data(
+                    [
+                        PoseSequence(
+                            "x", video, "c", positions_2d[video]["custom"][0], positions_3d[video],
+                            intrinsics[video], (width, height), "h36m17", original.fps,
+                        )
+                    ],
+                    name=name, layout="h36m17", labelled=True, split=split,
+                )  # fmt: skip
+                torch.testing.assert_close(back.x2d, original.x2d[rows], atol=1e-5, rtol=0)
+                torch.testing.assert_close(back.intrinsics, original.intrinsics[rows], atol=1e-6, rtol=0)
 
 
 def test_export_poseaug_round_trip_and_16_joints(tiny_scenario: str, tmp_path: Path) -> None:
@@ -232,15 +304,22 @@ def test_export_keeps_each_frames_resolution(data_root: Path, tmp_path: Path) ->
     torch.testing.assert_close(back.x2d, original.x2d[order], atol=1e-5, rtol=0)
 
 
-def test_export_refuses_a_used_folder_and_unknown_format(tiny_scenario: str, tmp_path: Path) -> None:
+def test_export_refuses_a_used_folder_unless_forced_and_unknown_formats(
+    tiny_scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     from lifelong_pose.datasets.export import export_scenario
 
-    with pytest.raises(ValueError, match="exists and is not an empty folder"):
-        export_scenario(lp.make(tiny_scenario), tmp_path, "videopose3d")
+    argv = ["data", "export", "--scenario", tiny_scenario, "--format", "poseaug", "--out", str(tmp_path)]
+    assert main(argv) == 2
+    assert "exists and is not an empty folder; choose a new one, or pass --force" in capsys.readouterr().err
+    assert not (tmp_path / "export.json").exists()
     with pytest.raises(ValueError, match="Unknown export format 'bvh'"):
         export_scenario(lp.make(tiny_scenario), tmp_path / "new", "bvh")
-    assert (tmp_path / "keep.txt").read_text() == "mine"
+    with pytest.raises(ValueError, match="exists and is not a folder"):
+        export_scenario(lp.make(tiny_scenario), tmp_path / "keep.txt", "poseaug")
+    assert main([*argv, "--force"]) == 0
+    assert (tmp_path / "export.json").exists() and (tmp_path / "keep.txt").read_text() == "mine"
 
 
 # -- test-time flip ---------------------------------------------------------------------------

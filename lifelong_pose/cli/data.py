@@ -46,6 +46,7 @@ def add_data_commands(data_commands: Any) -> None:
     export.add_argument("--scenario", required=True, help="scenario id")
     export.add_argument("--format", required=True, choices=["videopose3d", "poseaug"], dest="fmt")
     export.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
+    export.add_argument("--force", action="store_true", help="write into a folder that already holds files")
     export.add_argument("--seed", type=int, default=0, help="world seed (default: 0)")
     export.add_argument("--profile", default="quick", choices=["quick", "paper"], help="sizes (default: quick)")
 
@@ -101,7 +102,7 @@ def export_command(args: argparse.Namespace) -> int:
     from lifelong_pose.datasets.export import export_scenario
 
     scenario = lp.make(args.scenario, data="sim", seed=args.seed, profile=args.profile)
-    manifest = export_scenario(scenario, args.out, args.fmt)
+    manifest = export_scenario(scenario, args.out, args.fmt, force=args.force)
     print(
         f"Wrote {scenario.spec.id} ({', '.join(scenario.domain_names)}) as {args.fmt} to {args.out} ({manifest.name})"
     )

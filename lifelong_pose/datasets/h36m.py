@@ -109,7 +109,12 @@ def camera_table(root: Path) -> dict[str, list[Camera]]:
     return table
 
 
-def _published_cameras(subject: str) -> list[Camera]:
+def published_cameras(subject: str) -> list[Camera]:
+    """The four cameras of ``subject`` from the published calibration, in the table's order.
+
+    Raises:
+        KeyError: a subject the table does not calibrate.
+    """
     cameras = []
     for camera in CAMERA_IDS:
         rotation, centre = h36m_camera_pose(subject, camera)
@@ -142,29 +147,47 @@ def read_h36m(root: Path, keypoints: str = "gt", needed_for: str = "Human3.6M") 
                 require_metres(X_world, H36M17.parents, where, path_3d)
                 with reading(path_2d, needed_for):
                     views_2d = _views_2d(content_2d, subject, action, len(cameras), X_world.shape[0], path_2d)
+                fps = _fps(content_2d, subject)
                 for camera, (x_px, visible) in zip(cameras, views_2d, strict=True):
-                    sequences.append(
-                        PoseSequence(
-                            subject=str(subject),
-                            action=str(action),
-                            camera=camera.id,
-                            x2d_px=x_px.astype(np.float32),
-                            X3d=((X_world - camera.centre) @ camera.rotation.T).astype(np.float32),
-                            intrinsics_px=camera.intrinsics_px,
-                            image_size=camera.image_size,
-                            layout="h36m17",
-                            fps=_fps(content_2d, subject),
-                            visible=visible,
-                        )
-                    )
+                    sequences.append(camera_view(str(subject), str(action), camera, X_world, x_px, visible, fps))
     return sequences
+
+
+def camera_view(
+    subject: str,
+    action: str,
+    camera: Camera,
+    X_world: np.ndarray,
+    x_px: np.ndarray,
+    visible: np.ndarray | None,
+    fps: float,
+) -> PoseSequence:
+    """One camera's view of a take from its world 3D: the conversion every Human3.6M take goes
+    through, read from a file or recorded in the simulated world (so both give the same bits).
+
+    Args:
+        X_world: (T, 17, 3) world metres, as the file stores them (float32).
+        x_px: (T, 17, 2) the camera's 2D in pixels.
+    """
+    return PoseSequence(
+        subject=subject,
+        action=action,
+        camera=camera.id,
+        x2d_px=x_px.astype(np.float32),
+        X3d=((X_world - camera.centre) @ camera.rotation.T).astype(np.float32),
+        intrinsics_px=camera.intrinsics_px,
+        image_size=camera.image_size,
+        layout="h36m17",
+        fps=fps,
+        visible=visible,
+    )
 
 
 def _subject_cameras(subject: str, custom: dict[str, list[Camera]], path: Path) -> list[Camera]:
     if subject in custom:
         return custom[subject]
     try:
-        return _published_cameras(subject)
+        return published_cameras(subject)
     except KeyError as error:
         raise DataFileError(
             f"{path.name}: subject {subject!r} has no published H3.6M calibration and {CAMERAS_FILE} "

@@ -5,6 +5,7 @@ from lifelong_pose.motion.clip import SEGMENTS, MotionClip, MotionError, Skeleto
 from lifelong_pose.motion.deepmimic import (
     humanoid_skeleton,
     load_deepmimic_clips,
+    load_walker_clips,
     read_deepmimic_clip,
 )
 from lifelong_pose.motion.kinematics import forward_kinematics, h36m_positions, leg_length
@@ -21,6 +22,7 @@ __all__ = [
     "leg_length",
     "load_bvh_folder",
     "load_deepmimic_clips",
+    "load_walker_clips",
     "read_bvh",
     "read_deepmimic_clip",
     "resample_clip",

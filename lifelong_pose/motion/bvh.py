@@ -129,7 +129,26 @@ def read_bvh(
         root_position=root_position * unit_scale,
         rotations=rotations,
         skeleton=skeleton,
+        loop=is_cycle(rotations, root_position * unit_scale),
     )
+
+
+# A clip whose last pose is its first again (every joint within this angle, the root within
+# this height) is a cycle: takes repeat it seamlessly.
+_CYCLE_ANGLE_RAD = 0.15
+_CYCLE_HEIGHT_M = 0.05
+
+
+def is_cycle(rotations: np.ndarray, root_position: np.ndarray) -> bool:
+    """Whether a clip's last frame can be followed by its first (BVH files do not say).
+
+    Compares the local rotations of every non-root joint (mean angle) and the root height.
+    """
+    if rotations.shape[0] < 3:
+        return False
+    dot = np.abs((rotations[0, 1:] * rotations[-1, 1:]).sum(axis=-1)).clip(max=1.0)
+    angle = 2 * np.arccos(dot)
+    return bool(angle.mean() < _CYCLE_ANGLE_RAD and abs(root_position[0, 2] - root_position[-1, 2]) < _CYCLE_HEIGHT_M)
 
 
 def _parse_hierarchy(tokens: list[str]) -> tuple[list[str], list[int], list[list[float]], list[list[str]], int]:

@@ -111,6 +111,9 @@ class MotionClip:
         rotations: (F, J, 4) local rotation of each joint relative to its parent (root: global),
             scalar-last quaternions; identity for rigid markers.
         skeleton: the kinematic tree the rotations act on.
+        loop: the last frame flows into the first (a cycle, such as a walk step), so the clip
+            can be repeated seamlessly once its root is carried along; the world's takes
+            repeat looping clips as cycles and chain the others with a blend.
     """
 
     name: str
@@ -119,6 +122,7 @@ class MotionClip:
     root_position: np.ndarray
     rotations: np.ndarray
     skeleton: Skeleton
+    loop: bool = False
 
     def __post_init__(self) -> None:
         frames = self.root_position.shape[0]

@@ -103,15 +103,21 @@ def _action_of(stem: str) -> str:
     return words[0]
 
 
-def read_deepmimic_clip(path: Path, skeleton: Skeleton | None = None) -> MotionClip:
+def read_deepmimic_clip(
+    path: Path, skeleton: Skeleton | None = None, *, name: str | None = None, action: str | None = None
+) -> MotionClip:
     """Read one DeepMimic humanoid clip into a uniformly timed :class:`MotionClip`.
+
+    ``"Loop": "wrap"`` marks a cycle (``MotionClip.loop``). ``name`` and ``action`` default to
+    ``deepmimic/<stem>`` and the stem's first word.
 
     Raises:
         MotionError: the file is not DeepMimic JSON, a frame has the wrong size, or values are NaN.
     """
     skeleton = skeleton or humanoid_skeleton()
     try:
-        frames = np.asarray(json.loads(Path(path).read_text())["Frames"], dtype=np.float64)
+        content = json.loads(Path(path).read_text())
+        frames = np.asarray(content["Frames"], dtype=np.float64)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise MotionError(f"{path}: not a DeepMimic motion file ({error})") from error
     if frames.ndim != 2 or frames.shape[1] != _FRAME_SIZE or frames.shape[0] < 2:
@@ -138,12 +144,13 @@ def read_deepmimic_clip(path: Path, skeleton: Skeleton | None = None) -> MotionC
     rotations /= np.linalg.norm(rotations, axis=-1, keepdims=True)
     fps = 1.0 / float(np.median(durations))
     clip = MotionClip(
-        name=f"deepmimic/{path.stem.removeprefix('humanoid3d_')}",
-        action=_action_of(path.stem),
+        name=name or f"deepmimic/{path.stem.removeprefix('humanoid3d_')}",
+        action=action or _action_of(path.stem),
         fps=fps,
         root_position=points_y_up_to_z_up(frames[:, 1:4]),
         rotations=quaternions_y_up_to_z_up(rotations),
         skeleton=skeleton,
+        loop=isinstance(content, dict) and content.get("Loop") == "wrap",
     )
     if not np.allclose(durations, durations[0], rtol=1e-3):
         clip = resample_clip(clip, fps=fps, times=times)
@@ -158,3 +165,24 @@ def load_deepmimic_clips(directory: Path | None = None) -> list[MotionClip]:
         raise MotionError(f"No humanoid3d_*.txt clips in {directory}")
     skeleton = humanoid_skeleton()
     return [read_deepmimic_clip(path, skeleton) for path in paths]
+
+
+# The walker set beside the humanoid clips: the same humanoid walking forward and turning.
+_WALKER_ACTIONS = {"0walk_forward": ("walk_forward", "walk")}
+
+
+def load_walker_clips(directory: Path | None = None) -> list[MotionClip]:
+    """The five clips of ``motions/walker/`` (walking forward, turning left and right twice each).
+
+    Named ``deepmimic/walker_<what>`` with actions ``walk`` and ``turn``.
+    """
+    directory = directory or pybullet_data_path() / "data" / "motions" / "walker"
+    paths = sorted(Path(directory).glob("*.txt"))
+    if not paths:
+        raise MotionError(f"No walker clips (*.txt) in {directory}")
+    skeleton = humanoid_skeleton()
+    clips = []
+    for path in paths:
+        what, action = _WALKER_ACTIONS.get(path.stem, (path.stem, path.stem.split("_")[0]))
+        clips.append(read_deepmimic_clip(path, skeleton, name=f"deepmimic/walker_{what}", action=action))
+    return clips

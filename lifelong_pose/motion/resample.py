@@ -39,6 +39,52 @@ def resample_clip(clip: MotionClip, fps: float, speed: float = 1.0, times: np.nd
     return replace(clip, fps=float(fps), root_position=root, rotations=rotations)
 
 
+def slerp(q0: np.ndarray, q1: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Spherical linear interpolation of unit quaternions (..., 4) by ``weight`` (...) toward ``q1``.
+
+    Vectorised over every leading axis (scipy's ``Slerp`` takes one rotation sequence at a
+    time); agrees with it to 1e-9 (tested).
+    """
+    dot = (q0 * q1).sum(axis=-1, keepdims=True)
+    q1 = np.where(dot < 0, -q1, q1)  # the short way round
+    angle = np.arccos(np.abs(dot).clip(max=1.0))
+    w = np.asarray(weight)[..., None]
+    small = angle < 1e-8
+    sine = np.where(small, 1.0, np.sin(angle))
+    out = np.where(small, (1 - w) * q0 + w * q1, (np.sin((1 - w) * angle) * q0 + np.sin(w * angle) * q1) / sine)
+    return out / np.linalg.norm(out, axis=-1, keepdims=True)
+
+
+def sample_clip(clip: MotionClip, new_times: np.ndarray, fps: float) -> MotionClip:
+    """The clip's pose at each of ``new_times`` (seconds from its first frame, any spacing), as a clip at ``fps``.
+
+    Pointwise: the pose at a time does not depend on which other times are asked for, so a
+    take sampled every 10th frame holds exactly the frames of the same take sampled at full
+    rate. Rotations by slerp between the two nearest frames (all joints at once), the root
+    position linearly.
+
+    Raises:
+        ValueError: a time outside the clip.
+    """
+    new_times = np.asarray(new_times, dtype=float)
+    if new_times.size and (new_times.min() < -1e-9 or new_times.max() > clip.duration + 1e-9):
+        raise ValueError(
+            f"Times {new_times.min():.3f}..{new_times.max():.3f} s lie outside clip {clip.name!r} "
+            f"(0..{clip.duration:.3f} s)"
+        )
+    position = np.clip(new_times * clip.fps, 0, clip.num_frames - 1)
+    before = np.minimum(np.floor(position).astype(int), clip.num_frames - 2)
+    weight = position - before
+    rotations = slerp(clip.rotations[before], clip.rotations[before + 1], weight[:, None])
+    return replace(clip, fps=float(fps), root_position=root_at(clip, new_times), rotations=rotations)
+
+
+def root_at(clip: MotionClip, times: np.ndarray) -> np.ndarray:
+    """(T, 3) the root position at ``times`` (seconds from the first frame), linearly interpolated."""
+    source = np.arange(clip.num_frames) / clip.fps
+    return np.stack([np.interp(times, source, clip.root_position[:, a]) for a in range(3)], axis=1)
+
+
 def slice_clip(clip: MotionClip, start: int, stop: int, name_suffix: str = "") -> MotionClip:
     """Frames ``[start, stop)`` of a clip (the train/test split cuts clips into segments)."""
     if not 0 <= start < stop <= clip.num_frames or stop - start < 2:

@@ -49,7 +49,7 @@ def sample_cameras(rig: CameraRig, rng: np.random.Generator) -> list[SampledCame
 
 
 def camera_poses(
-    camera: SampledCamera, rig: CameraRig, root_world: np.ndarray, fps: float
+    camera: SampledCamera, rig: CameraRig, root_world: np.ndarray, fps: float, hold_edges: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """World-to-camera rotation and centre for every frame of a take.
 
@@ -59,6 +59,9 @@ def camera_poses(
 
     Args:
         root_world: (F, 3) root trajectory of the take.
+        hold_edges: smooth the followed root with its edge values repeated beyond the take (the v2
+            world). The v0/v1 world pads with zeros, which pulls a moving camera towards the world
+            origin in a take's first and last half second; kept there so those streams do not change.
     Returns:
         rotation (F, 3, 3) and centre (F, 3), float64 tensors.
     """
@@ -68,8 +71,13 @@ def camera_poses(
     )
     aim = np.array([0.0, 0.0, rig.look_height_m])
     if rig.moving:
-        kernel = np.ones(min(frames, int(fps))) / min(frames, int(fps))
-        follow = np.stack([np.convolve(root_world[:, a], kernel, mode="same") for a in range(2)], axis=1)
+        width = min(frames, int(fps))
+        kernel = np.ones(width) / width
+        if hold_edges:
+            padded = np.pad(root_world[:, :2], ((width // 2, width - 1 - width // 2), (0, 0)), mode="edge")
+            follow = np.stack([np.convolve(padded[:, a], kernel, mode="valid") for a in range(2)], axis=1)
+        else:
+            follow = np.stack([np.convolve(root_world[:, a], kernel, mode="same") for a in range(2)], axis=1)
         follow = np.concatenate([follow, np.zeros((frames, 1))], axis=1)
         t = np.arange(frames)[:, None] / fps
 
