@@ -56,7 +56,7 @@ def main() -> None:
         "",
     ]
     for scenario in scenarios:
-        lines += stream_table(scenario, ROWS, rows, args.seeds, Path(args.out), args.epochs)
+        lines += stream_table(scenario, ROWS, rows, args.seeds, Path(args.out), args)
     write_results(results, [*lines, ""])
 
 

@@ -53,7 +53,7 @@ def main() -> None:
         "",
     ]
     for scenario in args.scenarios.split(","):
-        lines += stream_table(scenario, ROWS, rows, args.seeds, Path(args.out), args.epochs)
+        lines += stream_table(scenario, ROWS, rows, args.seeds, Path(args.out), args)
     write_results(args.results, [*lines, ""])
 
 

@@ -14,15 +14,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from lifelong_pose.training import AdaptationParams, LifelongStrategy, LifterParams
+from lifelong_pose.training.params import videopose3d_recipe
 
 # Paper profile: Martinez et al.'s lifter trained as VideoPose3D trains (batch 1024, 80 epochs).
-_PAPER = {"batch_size": 1024, "epochs": 80}
+_PAPER = videopose3d_recipe(80)
 
 
 class SourceOnly(LifelongStrategy):
     """Train on the source; never adapt (the lower bound).
 
-    Its ``Params`` have no ``adapt_epochs``, so :meth:`LifelongStrategy.epochs_for` gives 0 on
+    Its ``Params`` have no adaptation budget, so :meth:`LifelongStrategy.steps_for` gives 0 on
     every target.
     """
 

@@ -36,16 +36,15 @@ from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.models.lifelong_gan import PoseCritic2D, PoseEmbeddings, gradient_penalty, normalised_2d
 from lifelong_pose.models.lpa import AugmentationGenerator, Augmented
 from lifelong_pose.models.pose_diffusion import PoseDiffusion
-from lifelong_pose.training import AdaptationParams, AugmentationParams, LifelongStrategy, RunContext
-from lifelong_pose.training.params import check_at_least, check_positive
+from lifelong_pose.training import AdaptationParams, AugmentationParams, LifelongStrategy, RunContext, TensorBatches
+from lifelong_pose.training.params import check_at_least, check_positive, videopose3d_recipe
 
 # The paper's schedule: VideoPose3D with 27 frames, 40 source epochs, 30 per target, batch 1024.
 _PAPER = {
+    **videopose3d_recipe(40),
     "lifter": "videopose",
     "receptive_field": 27,
-    "epochs": 40,
     "adapt_epochs": 30,
-    "batch_size": 1024,
     "adapt_lr": 1e-4,
     "sampler_train_steps": 5000,
 }
@@ -66,7 +65,7 @@ class DiffusionReplayParams(AugmentationParams):
         sampler_train_steps, sampler_lr, sampler_width: how the sampler learns each domain.
         replay_share: share of each batch whose augmentation is styled on a prior (with ``ddim``).
         ema, ema_eta, ema_update: average the lifter with the ``ema`` plugin (per step or per domain).
-        warmup_epochs: generator and critic passes over each target before the lifter trains.
+        warmup_steps: generator and critic steps on each target before the lifter trains.
         gan_lr: (inherited) Adam rate of generators, embeddings and critic (betas 0.5, 0.9, as WGAN-GP).
         critic_steps: critic updates per generator update.
         gp_weight: weight of the gradient penalty.
@@ -88,7 +87,7 @@ class DiffusionReplayParams(AugmentationParams):
     ema: bool = True
     ema_eta: float = 0.99
     ema_update: Literal["step", "domain"] = "step"
-    warmup_epochs: int = 1
+    warmup_steps: int = 50
     critic_steps: int = 1
     gp_weight: float = 10.0
     weight_3d: float = 10.0
@@ -116,7 +115,7 @@ class DiffusionReplayParams(AugmentationParams):
             raise ValueError(
                 f"sampler_steps must be in 1..diffusion_steps ({self.diffusion_steps}), got {self.sampler_steps}"
             )
-        check_at_least(self, 0, "warmup_epochs", "gp_weight", "translation_limit", "depth_limit")
+        check_at_least(self, 0, "warmup_steps", "gp_weight", "translation_limit", "depth_limit")
         check_at_least(self, 0, "weight_3d", "weight_2d", "weight_normalised_2d")
         check_at_least(self, 1, "sampler_train_steps", "sampler_width", "critic_steps", "embed_dim", "critic_width")
         check_positive(self, "sampler_lr")
@@ -184,7 +183,7 @@ class DiffusionReplay(LifelongStrategy):
       the latter against the row's own target frame. Missing target joints are left out of both
       and copied into the generated 2D of rows styled on their own frame.
     - **Lifter**: trains on the generated pairs only, with the run's pose loss, at ``adapt_lr``
-      1e-4 in both profiles (1e-3 diverged in the quick profile); ``warmup_epochs`` (1)
+      1e-4 in both profiles (1e-3 diverged in the quick profile); ``warmup_steps`` (50)
       generator and critic passes come first on every target, since every target brings a new
       real distribution. Generators, embeddings
       and critic carry over from target to target.
@@ -261,10 +260,18 @@ class DiffusionReplay(LifelongStrategy):
             assert self.experience is not None
             count = max(1, round(self.params.replay_share * len(self.experience.tensors)))
             self.priors = self.sampler.sample(count, steps=self.params.sampler_steps, generator=self._generator)
-        for _ in range(self.params.warmup_epochs):
-            for batch in self.dataloader:
-                if len(batch) == 3:
-                    self.adversarial_step(self.draw(batch[0]))
+        assert self.experience is not None
+        warmup = TensorBatches(
+            self.domain_tensors(self.experience.tensors),
+            receptive_field=self.params.receptive_field,
+            batch_size=self.train_mb_size,
+            shuffle=True,
+            generator=self._generator,
+            steps=self.params.warmup_steps,
+        )
+        for batch in warmup:
+            if len(batch) == 3:
+                self.adversarial_step(self.draw(batch[0]))
 
     def _after_training_exp(self, **kwargs: Any) -> None:
         """Keep the source's cameras after the source; teach the sampler this domain's 2D poses."""

@@ -28,12 +28,12 @@ from lifelong_pose.geometry.camera import project_to_2d
 from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.models.lpa import AnchorDiscriminator, AugmentationGenerator
 from lifelong_pose.training import AdaptationParams, AugmentationParams, LifelongStrategy, RunContext
-from lifelong_pose.training.params import check_at_least, check_positive
+from lifelong_pose.training.params import check_at_least, check_positive, videopose3d_recipe
 from lifelong_pose.training.source_pool import SourceBatch, SourcePool
 
 # The paper's schedule on a GPU: VideoPose3D-style source training, then 10 epochs per target
 # (section 4.2: "5 to 10 epochs ... to get convergence"), batch 1024.
-_PAPER = {"batch_size": 1024, "epochs": 80, "adapt_epochs": 10, "warmup_epochs": 5, "adapt_lr": 1e-4}
+_PAPER = {**videopose3d_recipe(80), "adapt_epochs": 10, "warmup_steps": 5000, "adapt_lr": 1e-4}
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,9 @@ class PoseDAParams(AugmentationParams):
     Attributes:
         gpa: align each source pose to a target 2D pose's box and root (section 3.2).
         lpa: augment source poses with the adversarial generator (section 3.3).
-        warmup_epochs: epochs of generator and critic training before the lifter first trains on
-            augmented pairs (section 4.2: 5); run once, on the first target.
+        warmup_steps: generator and critic steps before the lifter first trains on augmented pairs
+            (section 4.2: 5 epochs; the paper profile's 5000 steps are about 5 passes over 3DHP's
+            test set at batch 1024); run once, on the first target.
         mix_ratio: share of augmented pairs in each lifter batch (0.5 is the paper's 1:1).
         copy_missing: synthetic 2D poses inherit their paired target pose's missing joints.
         gan_lr: (inherited) section 4.2: 1e-4 for all networks.
@@ -56,7 +57,7 @@ class PoseDAParams(AugmentationParams):
     adapt_lr: float | None = 1e-4
     gpa: bool = True
     lpa: bool = True
-    warmup_epochs: int = 2
+    warmup_steps: int = 100
     mix_ratio: float = 0.5
     copy_missing: bool = True
     critic_steps: int = 5
@@ -70,7 +71,7 @@ class PoseDAParams(AugmentationParams):
             raise ValueError("poseda needs gpa=true or lpa=true (with both off it only fine-tunes on the source)")
         if not 0 <= self.mix_ratio <= 1:
             raise ValueError(f"mix_ratio must be in [0, 1], got {self.mix_ratio}")
-        check_at_least(self, 0, "warmup_epochs")
+        check_at_least(self, 0, "warmup_steps")
         check_at_least(self, 1, "critic_steps", "noise_dim", "discriminator_width")
         check_positive(self, "clip")
 
@@ -97,7 +98,7 @@ class PoseDA(LifelongStrategy):
       the (bounded, noise-driven) ones the generator starts with.
     - [3.4, alg. 1] The critic trains at every step and the generator every ``critic_steps``-th.
       The generator and critic see source poses only, so they are warmed up once (on the first
-      target, ``warmup_epochs`` passes of as many steps as the target has batches) and carried
+      target, ``warmup_steps`` critic steps) and carried
       to later targets.
     - [3.2] GPA uses each target frame's visible joints; synthetic 2D poses get their target's
       missing joints (``copy_missing``); projection applies the target camera's distortion.
@@ -146,7 +147,7 @@ class PoseDA(LifelongStrategy):
             return
         self.kept_source()
         if self.params.lpa and not self.warmed_up:
-            for _ in range(self.params.warmup_epochs * len(self.dataloader)):
+            for _ in range(self.params.warmup_steps):
                 self.augmenter_step(self.params.batch_size)
             self.warmed_up = True
 

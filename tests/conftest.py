@@ -11,6 +11,13 @@ from lifelong_pose.motion import MotionClip, load_deepmimic_clips
 from lifelong_pose.registry import scenario_registry
 
 
+@pytest.fixture(autouse=True)
+def isolated_source_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test has a source cache of its own: no test reads another's trained source, and none
+    writes to the user's ~/.cache."""
+    monkeypatch.setenv("LIFELONG_POSE_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture(scope="session")
 def clips() -> list[MotionClip]:
     return load_deepmimic_clips()

@@ -55,7 +55,10 @@ def test_resume_through_the_cli(tiny_scenario: str, tmp_path: Path, capsys: pyte
     ("arguments", "message"),
     [
         (["--strategy", "source_onyl"], "Did you mean 'source_only'"),
-        (["--strategy", "source_only", "--epochs", "-1"], "epochs must be >= 0"),
+        (["--strategy", "source_only", "--epochs", "-1"], "epochs must be >= 1"),
+        (["--strategy", "source_only", "--steps", "0"], "steps must be >= 1, got 0"),
+        (["--strategy", "oracle", "--adapt-steps", "-3"], "adapt_steps must be >= 1, got -3"),
+        (["--strategy", "source_only", "--set", "lr_schedule=linear"], "option 'lr_schedule' expects one of"),
         (["--strategy", "source_only", "--adapt-epochs", "2"], "has no option 'adapt_epochs'"),
         (["--strategy", "source_only", "--device", "tpu"], "Unknown device 'tpu'"),
         (["--strategy", "source_only", "--resume"], "--resume needs --out"),

@@ -22,6 +22,7 @@ FAST = {
     "adapt_epochs": 1,
     "batch_size": 8,
     "sampler_train_steps": 20,
+    "warmup_steps": 2,
     "sampler_width": 32,
     "generator_width": 32,
     "critic_width": 32,

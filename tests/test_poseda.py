@@ -16,7 +16,7 @@ from lifelong_pose.training import RunContext
 from lifelong_pose.training.build import make_strategy
 from lifelong_pose.training.source_pool import SourcePool
 
-FAST = {"epochs": 1, "adapt_epochs": 1, "batch_size": 8, "warmup_epochs": 1}
+FAST = {"epochs": 1, "adapt_epochs": 1, "batch_size": 8, "warmup_steps": 3}
 
 
 def _config(scenario: str, out: Path, **changes: Any) -> RunConfig:

@@ -116,10 +116,12 @@ def test_bad_strategy_options_fail_clearly() -> None:
         lp.strategy_registry.make("source_only", context=CONTEXT, epochs="3")
     with pytest.raises(TypeError, match="option 'lifter' expects one of"):
         lp.strategy_registry.make("source_only", context=CONTEXT, lifter="transformer")
-    with pytest.raises(ValueError, match="epochs must be >= 0"):
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
         lp.strategy_registry.make("source_only", context=CONTEXT, epochs=-1)
-    with pytest.raises(ValueError, match="lr_decay must be in"):
-        lp.strategy_registry.make("source_only", context=CONTEXT, lr_decay=1.5)
+    with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
+        lp.strategy_registry.make("source_only", context=CONTEXT, steps=0)
+    with pytest.raises(ValueError, match="lr_floor must be in"):
+        lp.strategy_registry.make("source_only", context=CONTEXT, lr_floor=1.5)
     with pytest.raises(TypeError, match="needs context=RunContext"):
         lp.strategy_registry.make("source_only")
     with pytest.raises(RegistryError, match="Did you mean 'source_only'"):
@@ -162,7 +164,7 @@ class _NoAdaptation(LifelongStrategy):
 
 def test_adapting_without_an_adaptation_loss_is_a_clear_error(scenario) -> None:
     spec = StrategySpec(id="no_adaptation", entry_point="tests:_NoAdaptation")
-    strategy = build_strategy(spec, _NoAdaptation, {"context": CONTEXT, "epochs": 0, "adapt_epochs": 1})
+    strategy = build_strategy(spec, _NoAdaptation, {"context": CONTEXT, "steps": 1, "adapt_steps": 1})
     benchmark = build_benchmark(scenario)
     strategy.train(benchmark.train_stream[0], eval_streams=[])
     with pytest.raises(NotImplementedError, match="does not define adaptation_loss"):
@@ -216,14 +218,15 @@ def test_two_plugins_of_one_class_keep_their_own_state() -> None:
 
 
 def test_the_optimizer_object_survives_domains_with_fresh_state(scenario) -> None:
-    strategy = lp.strategy_registry.make("oracle", context=CONTEXT, epochs=1, adapt_epochs=1, adapt_lr=5e-4)
+    strategy = lp.strategy_registry.make("oracle", context=CONTEXT, steps=3, adapt_steps=4, adapt_lr=5e-4)
     optimizer = strategy.optimizer
     benchmark = build_benchmark(scenario, target_3d=True)
     strategy.train(benchmark.train_stream[0], eval_streams=[])
-    assert strategy.optimizer is optimizer and optimizer.state
+    assert strategy.optimizer is optimizer and optimizer.state and strategy.domain_step == 3
     strategy.train(benchmark.train_stream[1], eval_streams=[])
-    assert strategy.optimizer is optimizer
-    assert optimizer.param_groups[0]["lr"] == pytest.approx(5e-4 * strategy.params.lr_decay)
+    assert strategy.optimizer is optimizer and strategy.domain_step == 4
+    # the last of the target's steps ran at the end of its schedule: adapt_lr * lr_floor
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(5e-4 * strategy.params.lr_floor)
 
 
 class _ReplacesData:

@@ -52,6 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_commands(data_commands)
 
     add_run_parser(commands)
+
+    cache = commands.add_parser("cache", help="the cache of trained source lifters: list or clear it")
+    cache.add_argument(
+        "cache_command", choices=["ls", "clear"], metavar="{ls,clear}", help="ls: list entries; clear: delete them"
+    )
+    cache.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR",
+        help="cache folder (default: $LIFELONG_POSE_CACHE or ~/.cache/lifelong-pose)",
+    )
     return parser
 
 
@@ -118,7 +129,10 @@ def _describe(args: argparse.Namespace) -> int:
 
     print(f"{scenario.spec.id}: {scenario.definition.description}")
     print(f"data={scenario.data_backend} seed={scenario.seed} profile={scenario.profile} layout={scenario.layout}\n")
-    table = [_real_row(row) if "selection" in row else _sim_row(row) for row in rows]
+    table = [
+        _real_row(row) if "selection" in row else _session_row(row) if "dataset" in row["factors"] else _sim_row(row)
+        for row in rows
+    ]
     print(tabulate(table, headers="keys"))
     print()
     for row in rows:
@@ -126,17 +140,19 @@ def _describe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _selection_text(split: dict[str, Any]) -> str:
+    """What a split selects (a :class:`~lifelong_pose.datasets.spec.Selection` as a dict), in a few words."""
+    parts = [split["part"]] if split["part"] != "all" else []
+    parts += [",".join(split["subjects"])] if split["subjects"] else []
+    parts += [f"cam {','.join(split['cameras'])}"] if split["cameras"] else []
+    parts += [f"{split['takes']} takes"] if split["takes"] != "all" else []
+    return " ".join(parts) or "all"
+
+
 def _real_row(row: dict[str, Any]) -> dict[str, Any]:
     """A real domain in the describe table: dataset, protocol, what each split reads."""
     selection = row["selection"]
-
-    def reads(split: dict[str, Any]) -> str:
-        parts = [split["part"]] if split["part"] != "all" else []
-        parts += [",".join(split["subjects"])] if split["subjects"] else []
-        parts += [f"cam {','.join(split['cameras'])}"] if split["cameras"] else []
-        parts += [f"{split['takes']} takes"] if split["takes"] != "all" else []
-        return " ".join(parts) or "all"
-
+    reads = _selection_text
     entry = {
         "#": row["index"],
         "domain": row["name"],
@@ -152,8 +168,35 @@ def _real_row(row: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+def _session_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A v2 simulated domain in the describe table: its session and what each split selects."""
+    spec = row["factors"]
+    session = spec["dataset"]
+    rig = session["rig"]
+    cameras = (
+        f"{len(rig['cameras'])} H3.6M published"
+        if "cameras" in rig
+        else f"{rig['count']} {rig['name']}{' moving' if rig['moving'] else ''}"
+    )
+    entry = {
+        "#": row["index"],
+        "domain": row["name"],
+        "role": row["role"],
+        "session": session["key"],
+        "subjects": f"{len(session['subjects'])} x {session['takes']} takes",
+        "cameras": cameras,
+        "train reads": _selection_text(spec["train"]) if row["protocol"] == "inductive" else "(test 2D)",
+        "test reads": _selection_text(spec["test"]),
+        "fps": f"{session['fps'] / spec['stride']:g}",
+        "2D": session["observation"]["kind"],
+    }
+    if "train_frames" in row:
+        entry.update(train=row["train_frames"], test=row["test_frames"])
+    return entry
+
+
 def _sim_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A simulated domain in the describe table: its factors."""
+    """A simulated domain of the v0/v1 world in the describe table: its factors."""
     factors = row["factors"]
     cams, motion, bodies, obs = factors["cameras"], factors["motion"], factors["bodies"], factors["observation"]
     entry = {
@@ -181,6 +224,38 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> int:
+    from lifelong_pose.runner.source_cache import SourceCache
+
+    cache = SourceCache(args.cache_dir)
+    if args.cache_command == "clear":
+        print(f"Removed {cache.clear()} file(s) from {cache.folder}")
+        return 0
+    from datetime import datetime
+
+    from tabulate import tabulate
+
+    rows = []
+    for entry in cache.entries():
+        identity = entry.identity or {}
+        training = identity.get("training", {})
+        rows.append(
+            {
+                "key": entry.key[:12],
+                "lifter": (identity.get("lifter") or {}).get("name", "(unreadable)"),
+                "steps": training.get("resolved_steps", ""),
+                "seed": identity.get("seed", ""),
+                "device": identity.get("device", ""),
+                "data": str(identity.get("data", ""))[:12],
+                "MB": round(entry.bytes / 2**20, 2),
+                "written": datetime.fromtimestamp(entry.modified).strftime("%Y-%m-%d %H:%M"),
+            }
+        )
+    print(f"Source cache: {cache.folder}")
+    print(tabulate(rows, headers="keys") if rows else "(empty)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = build_parser()
@@ -191,6 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "describe": _describe,
         "data": lambda args: data_handlers[args.data_command](args),
         "run": run_command,
+        "cache": _cache,
     }
     try:
         return handlers[args.command](args)

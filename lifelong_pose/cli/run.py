@@ -99,15 +99,26 @@ def add_run_parser(commands: Any) -> None:
     run.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     run.add_argument("--out", default=None, help="run folder (default: runs/SCENARIO__STRATEGY__TIME)")
     run.add_argument("--resume", action="store_true", help="continue the run in --out from its last finished domain")
-    run.add_argument("--epochs", type=int, default=None, help="override the strategy's source epochs")
-    run.add_argument("--adapt-epochs", type=int, default=None, help="override the epochs per target domain")
+    run.add_argument("--steps", type=int, default=None, help="optimizer steps on the source (the training budget)")
+    run.add_argument("--adapt-steps", type=int, default=None, help="optimizer steps on each target domain")
+    run.add_argument("--epochs", type=int, default=None, help="passes over the source instead of --steps")
+    run.add_argument("--adapt-epochs", type=int, default=None, help="passes over each target instead of --adapt-steps")
     run.add_argument("--lifter", default=None, help="simple_baseline or videopose")
     run.add_argument("--receptive-field", type=int, default=None, help="frames the lifter sees (videopose)")
+    run.add_argument(
+        "--no-cache", action="store_true", help="train the source lifter even when the source cache holds it"
+    )
+    run.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR",
+        help="source cache folder (default: $LIFELONG_POSE_CACHE or ~/.cache/lifelong-pose)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--no-report", action="store_true", help="skip figures and report.md (faster)")
 
 
-_FLAG_OPTIONS = ("epochs", "adapt_epochs", "lifter", "receptive_field")
+_FLAG_OPTIONS = ("steps", "adapt_steps", "epochs", "adapt_epochs", "lifter", "receptive_field")
 
 
 def _options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -168,6 +179,8 @@ def run_command(args: argparse.Namespace) -> int:
             resume=args.resume and (seed_out / "result.json").exists(),
             progress=not args.quiet,
             report=not args.no_report,
+            cache=not args.no_cache,
+            cache_dir=args.cache_dir,
         )
         try:
             record = run(config)

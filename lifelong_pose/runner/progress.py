@@ -1,4 +1,4 @@
-"""Progress of a run on the terminal: domain k of T, epoch, loss and the time left (tqdm)."""
+"""Progress of a run on the terminal: domain k of T, step, loss and the time left (tqdm)."""
 
 from __future__ import annotations
 
@@ -29,22 +29,20 @@ class ProgressPlugin(SupervisedPlugin):
         self.bar = tqdm(
             total=total_steps, unit="step", disable=None if enabled else True, dynamic_ncols=True, leave=False
         )
-        self._epoch = 0
         self._step = 0
 
     def before_training_exp(self, strategy: LifelongStrategy, *args: Any, **kwargs: Any) -> None:
         domain = strategy.domain
-        self._epoch = 0
-        self.bar.set_description(f"domain {domain.index + 1}/{self.num_domains} {domain.name}")
-
-    def before_training_epoch(self, strategy: LifelongStrategy, *args: Any, **kwargs: Any) -> None:
-        self._epoch += 1
+        cached = " (source from cache)" if strategy.source_from_cache else ""
+        self.bar.set_description(f"domain {domain.index + 1}/{self.num_domains} {domain.name}{cached}")
 
     def after_training_iteration(self, strategy: LifelongStrategy, *args: Any, **kwargs: Any) -> None:
         self._step += 1
         self.bar.update(1)
         if self._step % _LOSS_EVERY == 0:
-            self.bar.set_postfix(epoch=f"{self._epoch}/{strategy.train_epochs}", loss=f"{strategy.loss.item():.4f}")
+            self.bar.set_postfix(
+                step=f"{strategy.domain_step}/{strategy.domain_steps}", loss=f"{strategy.loss.item():.4f}"
+            )
 
     def close(self) -> None:
         self.bar.close()

@@ -99,6 +99,17 @@ RESULT_SCHEMA: dict[str, Any] = {
                 "pck_domains": {"type": "array", "items": {"type": "string"}},
             },
         },
+        "source_cache": {
+            "type": "object",
+            "description": "whether the trained source lifter came from the source cache, and why not",
+            "required": ["used", "key"],
+            "properties": {
+                "used": {"type": "boolean"},
+                "key": {"type": ["string", "null"]},
+                "reason": {"type": "string"},
+                "folder": {"type": "string"},
+            },
+        },
         "seed": {"type": "integer"},
         "profile": {"enum": ["quick", "paper"]},
         "device": {"type": "string"},

@@ -76,6 +76,9 @@ class RunConfig:
         plugin_options: options per plugin name (``{"ema": {"eta": 0.999}}``).
         plugins: extra Avalanche plugin objects (tests use them to interrupt a run); not recorded
             unless they have ``get_params``.
+        cache: take the trained source lifter from the source cache when it holds it, and put it
+            there otherwise (:mod:`lifelong_pose.runner.source_cache`).
+        cache_dir: the cache folder (default: ``$LIFELONG_POSE_CACHE`` or ``~/.cache/lifelong-pose``).
     """
 
     scenario: str
@@ -98,6 +101,8 @@ class RunConfig:
     plugin_ids: Sequence[str] = ()
     plugin_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     plugins: Sequence[Any] = ()
+    cache: bool = True
+    cache_dir: str | None = None
 
 
 def check_out_dir(out: Path, resume: bool) -> None:
@@ -213,7 +218,6 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     from lifelong_pose.registry.loading import load_entry_point
     from lifelong_pose.runner.progress import ProgressPlugin
     from lifelong_pose.training import RunContext, make_evaluator
-    from lifelong_pose.training.batches import batches_per_epoch
     from lifelong_pose.training.build import build_strategy, make_plugins, strategy_spec_for
 
     started = time.perf_counter()
@@ -262,17 +266,25 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
         if start > 0:
             strategy.load_state_dict(load_checkpoint(out, start - 1, device))
 
+    cache, identity = None, None
+    if start == 0:
+        cache, identity, record["source_cache"] = _source_cache_plan(config, scenario, strategy, device)
+        if cache is not None and identity is not None:
+            strategy.cached_source_state = cache.load(identity)
+            record["source_cache"]["used"] = strategy.cached_source_state is not None
     train_stream, test_stream = list(benchmark.train_stream), list(benchmark.test_stream)
     progress.bar.total = sum(
-        strategy.epochs_for(experience.domain)
-        * batches_per_epoch(len(experience.tensors), strategy.params.batch_size, shuffle=True)
+        strategy.steps_for(experience.domain)
         for experience in train_stream[start:]
+        if not (experience.domain.index == 0 and strategy.cached_source_state is not None)
     )
     record["status"] = "running"
     _write(out, record)
     try:
         for index in range(start, scenario.num_domains):
             _run_domain(strategy, train_stream[index], test_stream, record, out, index)
+            if index == 0 and cache is not None and identity is not None and strategy.trained_source_state is not None:
+                cache.store(identity, strategy.trained_source_state)
             if on_domain is not None:
                 on_domain(record)
     except KeyboardInterrupt:
@@ -289,6 +301,48 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     if config.report:
         _report(record, out)
     return record
+
+
+def _source_cache_plan(
+    config: RunConfig, scenario: Any, strategy: Any, device: str
+) -> tuple[Any, dict[str, Any] | None, dict[str, Any]]:
+    """Whether this run may take its source lifter from the cache, and under which identity.
+
+    Returns ``(cache or None, identity or None, record entry)``; the entry says why not when not.
+    """
+    from lifelong_pose.runner.progress import ProgressPlugin
+    from lifelong_pose.runner.source_cache import SOURCE_TRAINING_FIELDS, SourceCache, identity_key
+    from lifelong_pose.training import LifelongPlugin
+
+    def declined(why: str) -> tuple[None, None, dict[str, Any]]:
+        return None, None, {"used": False, "key": None, "reason": why}
+
+    if not config.cache:
+        return declined("--no-cache")
+    if not strategy.shares_source_training:
+        return declined(f"{type(strategy).__name__} trains the source its own way")
+    for plugin in strategy.plugins:
+        if isinstance(plugin, ProgressPlugin) or type(plugin).__module__.startswith("avalanche."):
+            continue
+        if not isinstance(plugin, LifelongPlugin) or plugin.changes_source_training():
+            return declined(f"plugin {type(plugin).__name__} may change source training")
+    import torch
+
+    params = strategy.params.as_dict()
+    source = scenario.train_data(0)
+    identity = {
+        "schema": "lifelong-pose/source-identity/v1",
+        "data": source.fingerprint(),
+        "layout": scenario.layout,
+        "lifter": strategy.model.get_params(),
+        "training": {key: params[key] for key in SOURCE_TRAINING_FIELDS}
+        | {"resolved_steps": strategy.params.source_steps(len(source))},
+        "seed": config.seed,
+        "device": torch.device(device).type,
+        "torch": torch.__version__.split("+")[0],
+    }
+    cache = SourceCache(config.cache_dir)
+    return cache, identity, {"used": False, "key": identity_key(identity), "folder": str(cache.folder)}
 
 
 def _report(record: dict[str, Any], out: Path) -> None:
@@ -415,6 +469,8 @@ def _continue_record(existing: dict[str, Any], fresh: dict[str, Any]) -> dict[st
     record = dict(fresh)
     for key in ("created", "completed_domains", "matrices", "timing"):
         record[key] = existing[key]
+    if "source_cache" in existing:
+        record["source_cache"] = existing["source_cache"]
     kept = {key: existing["resources"][key] for key in ("kept_bytes", "kept") if key in existing["resources"]}
     record["resources"] = {**fresh["resources"], **kept}
     record["resumed"] = existing.get("resumed", 0) + 1

@@ -11,14 +11,8 @@ from collections.abc import Iterable, Iterator
 
 import torch
 
+from lifelong_pose.training.schedule import batches_per_epoch
 from lifelong_pose.world.data import DomainData
-
-
-def batches_per_epoch(frames: int, batch_size: int, shuffle: bool) -> int:
-    """Batches in one pass over ``frames`` frames (a training pass drops a last batch of one frame)."""
-    if shuffle and frames > 1 and frames % batch_size == 1:
-        frames -= 1
-    return -(-frames // batch_size)
 
 
 class TensorBatches:
@@ -32,10 +26,12 @@ class TensorBatches:
         data: the split, already on the device where batches are wanted.
         receptive_field: odd window length centred on each frame (edge frames repeat).
         batch_size: frames per batch; the last batch may be smaller.
-        shuffle: draw a new permutation with ``generator`` at every iteration over the batches;
-            a last batch of a single frame is then dropped (batch norm cannot train on one
-            frame, and the next permutation puts that frame elsewhere).
+        shuffle: draw a new permutation with ``generator`` at every pass over the frames; a
+            last batch of a single frame is then dropped (batch norm cannot train on one frame,
+            and the next permutation puts that frame elsewhere).
         generator: CPU generator for the permutation (seeded by the strategy).
+        steps: yield exactly this many batches, pass after pass (a training budget in optimizer
+            steps); None yields one pass.
     """
 
     def __init__(
@@ -46,9 +42,12 @@ class TensorBatches:
         batch_size: int = 256,
         shuffle: bool = False,
         generator: torch.Generator | None = None,
+        steps: int | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if steps is not None and steps < 0:
+            raise ValueError(f"steps must be >= 0, got {steps}")
         if len(data) == 0:
             raise ValueError(f"Domain split {data.name!r} ({data.split}) has no frames")
         self.data = data
@@ -56,18 +55,35 @@ class TensorBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self.steps = steps
         self.windows = data.window_indices(receptive_field)
 
-    def __len__(self) -> int:
+    @property
+    def batches_per_pass(self) -> int:
         return batches_per_epoch(len(self.data), self.batch_size, self.shuffle)
 
+    def __len__(self) -> int:
+        return self.batches_per_pass if self.steps is None else self.steps
+
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        if self.steps is None:
+            yield from self._one_pass()
+            return
+        drawn = 0
+        while drawn < self.steps:
+            for batch in self._one_pass():
+                yield batch
+                drawn += 1
+                if drawn == self.steps:
+                    return
+
+    def _one_pass(self) -> Iterator[tuple[torch.Tensor, ...]]:
         n, device = len(self.data), self.data.x2d.device
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator).to(device)
         else:
             order = torch.arange(n, device=device)
-        stop = min(n, len(self) * self.batch_size)
+        stop = min(n, self.batches_per_pass * self.batch_size)
         for start in range(0, stop, self.batch_size):
             index = order[start : start + self.batch_size]
             yield self.batch(index)

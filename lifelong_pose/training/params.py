@@ -12,41 +12,62 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from lifelong_pose.stream import PROFILES
+from lifelong_pose.training.schedule import SCHEDULES, batches_per_epoch
 
 
 @dataclass(frozen=True)
 class LifterParams:
     """What every strategy has: the lifter and the supervised training on the labelled source.
 
+    Budgets are optimizer steps (DESIGN.md section 8): a domain trains for ``steps`` steps with
+    the learning rate following ``lr_schedule`` over them, whatever the domain's size, so a
+    150-frame folder trains as long as a million-frame one. ``epochs`` is the alternative: when
+    given, the budget is that many passes over the source's train split.
+
     Attributes:
         lifter: ``simple_baseline`` (single frame MLP) or ``videopose`` (temporal convolutions).
         receptive_field: frames the lifter sees (1 for ``simple_baseline``; 1, 27, 81, 243).
-        epochs: passes over the source's train split.
+        steps: optimizer steps on the source.
+        epochs: passes over the source's train split instead of ``steps`` (None: use ``steps``).
         batch_size: frames per training batch.
-        lr: Adam learning rate at the start of each domain.
-        lr_decay: learning-rate factor applied after every epoch (VideoPose3D uses 0.95).
+        lr: Adam learning rate at the start of each domain (after any warm-up).
+        lr_schedule: ``exponential`` (VideoPose3D's decay, per step), ``cosine`` or ``constant``.
+        lr_floor: the rate at a domain's last step, as a share of its starting rate.
+        lr_warmup_steps: linear warm-up of the rate at the start of each domain.
         loss: supervised loss: ``mpjpe`` (VideoPose3D) or ``mse`` (Martinez et al.).
         eval_batch_size: frames per evaluation batch (memory only; results do not depend on it).
     """
 
     lifter: Literal["simple_baseline", "videopose"] = "simple_baseline"
     receptive_field: int = 1
-    epochs: int = 40
+    steps: int = 8000
+    epochs: int | None = None
     batch_size: int = 256
-    lr: float = 1e-3
-    lr_decay: float = 0.95
+    lr: float = 1e-2
+    lr_schedule: Literal["exponential", "cosine", "constant"] = "cosine"
+    lr_floor: float = 0.01
+    lr_warmup_steps: int = 0
     loss: Literal["mpjpe", "mse"] = "mpjpe"
     eval_batch_size: int = 4096
 
     def __post_init__(self) -> None:
-        check_at_least(self, 0, "epochs")
-        check_at_least(self, 1, "batch_size", "eval_batch_size", "receptive_field")
+        check_at_least(self, 1, "steps", "batch_size", "eval_batch_size", "receptive_field")
+        check_budget(self, "epochs")
+        check_at_least(self, 0, "lr_warmup_steps")
         check_positive(self, "lr")
-        if not 0 < self.lr_decay <= 1:
-            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
+        if self.lr_schedule not in SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(SCHEDULES)}, got {self.lr_schedule!r}")
+        if not 0 < self.lr_floor <= 1:
+            raise ValueError(f"lr_floor must be in (0, 1], got {self.lr_floor}")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def source_steps(self, frames: int) -> int:
+        """Optimizer steps on a source of ``frames`` frames: ``epochs`` passes when given, else ``steps``."""
+        if self.epochs is None:
+            return self.steps
+        return self.epochs * batches_per_epoch(frames, self.batch_size, shuffle=True)
 
 
 @dataclass(frozen=True)
@@ -54,18 +75,27 @@ class AdaptationParams(LifterParams):
     """A strategy that also trains on each target domain.
 
     Attributes:
-        adapt_epochs: passes over each target domain's train split.
+        adapt_steps: optimizer steps on each target domain.
+        adapt_epochs: passes over each target's adaptation split instead of ``adapt_steps``.
         adapt_lr: learning rate at the start of each target domain (the source's ``lr`` if None).
     """
 
-    adapt_epochs: int = 10
+    adapt_steps: int = 2000
+    adapt_epochs: int | None = None
     adapt_lr: float | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_at_least(self, 0, "adapt_epochs")
+        check_at_least(self, 1, "adapt_steps")
+        check_budget(self, "adapt_epochs")
         if self.adapt_lr is not None and not self.adapt_lr > 0:
             raise ValueError(f"adapt_lr must be > 0, got {self.adapt_lr}")
+
+    def target_steps(self, frames: int) -> int:
+        """Optimizer steps on a target of ``frames`` frames: ``adapt_epochs`` passes if given, else ``adapt_steps``."""
+        if self.adapt_epochs is None:
+            return self.adapt_steps
+        return self.adapt_epochs * batches_per_epoch(frames, self.batch_size, shuffle=True)
 
 
 @dataclass(frozen=True)
@@ -102,6 +132,21 @@ def check_at_least(params: Any, minimum: int, *names: str) -> None:
     for name in names:
         if getattr(params, name) < minimum:
             raise ValueError(f"{name} must be >= {minimum}, got {getattr(params, name)}")
+
+
+def videopose3d_recipe(epochs: int) -> dict[str, Any]:
+    """The paper profile's source training, as VideoPose3D trains (Pavllo et al. 2019, section 5):
+    Adam at 1e-3 decayed by 0.95 per epoch, batch 1024, ``epochs`` passes; the per-epoch decay
+    over the whole budget is the exponential schedule's floor."""
+    return {"epochs": epochs, "batch_size": 1024, "lr": 1e-3, "lr_schedule": "exponential", "lr_floor": 0.95**epochs}
+
+
+def check_budget(params: Any, *names: str) -> None:
+    """Raise ``ValueError`` for an optional budget (``epochs``) that is given and below 1."""
+    for name in names:
+        value = getattr(params, name)
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be >= 1 (a training budget), got {value}; leave it unset to use steps")
 
 
 def check_positive(params: Any, *names: str) -> None:

@@ -29,6 +29,14 @@ class LifelongPlugin(SupervisedPlugin):
         names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
         return {name: getattr(self, name) for name in names}
 
+    def changes_source_training(self) -> bool:
+        """Whether the plugin acts while the source trains (or changes the lifter it leaves).
+
+        The source cache skips source training only when no plugin does; the conservative default
+        says it does. A plugin that starts at a later domain returns False.
+        """
+        return True
+
     def check_strategy(self, strategy: Any) -> LifelongStrategy:
         """The strategy, if it is a lifelong-pose one.
 

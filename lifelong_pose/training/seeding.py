@@ -21,11 +21,13 @@ def derive_seed(seed: int, *keys: object) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little") & 0x7FFFFFFF
 
 
-def seed_everything(seed: int) -> torch.Generator:
+def seed_everything(seed: int, generator: torch.Generator | None = None) -> torch.Generator:
     """Seed Python, NumPy and torch (CPU and every GPU); return a CPU generator for batch order.
 
     The returned generator is separate from the global one so that a strategy drawing extra
     random numbers (augmentation, dropout) does not change which frames go in which batch.
+    ``generator``, when given, is reseeded in place and returned (objects that hold it, such as
+    a domain's batches, then draw from the new seed).
     """
     random.seed(seed)
     np.random.seed(seed)
@@ -35,6 +37,6 @@ def seed_everything(seed: int) -> torch.Generator:
     torch.backends.cudnn.deterministic = True
     torch.backends.cudnn.benchmark = False
     torch.use_deterministic_algorithms(True, warn_only=True)
-    generator = torch.Generator()
+    generator = generator if generator is not None else torch.Generator()
     generator.manual_seed(seed)
     return generator

@@ -6,8 +6,12 @@ What it changes in the template, and why:
   per-sample ``DataLoader``;
 - a labelled experience trains with the supervised pose loss; an unlabelled one calls
   :meth:`LifelongStrategy.adaptation_loss`, which each adapting strategy defines;
+- a domain trains for a budget of optimizer steps (:meth:`LifelongStrategy.steps_for`) with the
+  learning rate following the params' schedule over them; Avalanche sees one "epoch" per domain;
 - every domain starts from seeds derived from ``(seed, domain index)`` and with a fresh optimizer,
-  so a run resumed from a checkpoint after domain ``i`` repeats the uninterrupted run exactly;
+  and what follows its training (the strategy's and plugins' end-of-domain work) from seeds
+  derived from ``(seed, "after", index)``, so a run resumed from a checkpoint after domain ``i``,
+  or one whose source lifter came from the cache, repeats the uninterrupted run exactly;
 - :meth:`state_dict` / :meth:`load_state_dict` hold everything kept between domains, as plain
   ``state_dict``s (Avalanche's dill-based checkpointing fails on optimizers).
 """
@@ -28,6 +32,7 @@ from lifelong_pose.metrics.pose import mpjpe
 from lifelong_pose.training.batches import TensorBatches
 from lifelong_pose.training.evaluation import make_evaluator
 from lifelong_pose.training.params import AdaptationParams, LifterParams, check_profile
+from lifelong_pose.training.schedule import learning_rate
 from lifelong_pose.training.seeding import derive_seed, seed_everything
 
 if TYPE_CHECKING:
@@ -74,12 +79,17 @@ class LifelongStrategy(SupervisedTemplate):
             its records as not comparable.
         keeps_source_data: True for a strategy that trains on the labelled source while adapting
             (PoseDA); the record's resources say so, and count the kept bytes.
+        shares_source_training: its source training is the engine's supervised training, so the
+            lifter after it depends only on the data, the lifter's options, the seed and the device,
+            and may come from the source cache. A strategy that trains the source its own way
+            sets False.
     """
 
     Params: ClassVar[type[LifterParams]] = AdaptationParams
     PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {}
     reads_target_3d: ClassVar[bool] = False
     keeps_source_data: ClassVar[bool] = False
+    shares_source_training: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -109,7 +119,7 @@ class LifelongStrategy(SupervisedTemplate):
             optimizer=optimizer,
             criterion=torch.nn.Identity(),  # unused: criterion() below computes the pose loss
             train_mb_size=params.batch_size,
-            train_epochs=params.epochs,
+            train_epochs=1,  # one pass of the domain's step budget (see steps_for)
             eval_mb_size=params.eval_batch_size,
             device=torch.device(context.device),
             plugins=list(plugins),
@@ -120,6 +130,11 @@ class LifelongStrategy(SupervisedTemplate):
         self._generator = torch.Generator()  # reseeded at the start of every domain
         self._on_device: dict[int, DomainData] = {}
         self.domain_batch: tuple[torch.Tensor, ...] | None = None
+        self.domain_steps = 0  # the current domain's budget
+        self.domain_step = 0  # optimizer steps taken on it
+        # the source lifter's state from the cache (set by the runner), and the one just trained
+        self.cached_source_state: dict[str, torch.Tensor] | None = None
+        self.trained_source_state: dict[str, torch.Tensor] | None = None
 
     # -- hyper-parameters ---------------------------------------------------------------------
     @classmethod
@@ -138,11 +153,19 @@ class LifelongStrategy(SupervisedTemplate):
         assert self.experience is not None
         return self.experience.domain
 
-    def epochs_for(self, domain: DomainInfo) -> int:
-        """Epochs on ``domain``: ``epochs`` on the source, ``adapt_epochs`` on targets (0 without it)."""
+    def steps_for(self, domain: DomainInfo) -> int:
+        """Optimizer steps on ``domain``: the source budget on the source, the adaptation budget on
+        targets (0 for a strategy without :class:`AdaptationParams`: it never adapts)."""
         if domain.index == 0:
-            return self.params.epochs
-        return getattr(self.params, "adapt_epochs", 0)
+            return self.params.source_steps(domain.num_frames)
+        if isinstance(self.params, AdaptationParams):
+            return self.params.target_steps(domain.num_frames)
+        return 0
+
+    @property
+    def source_from_cache(self) -> bool:
+        """The current domain is the source and its trained lifter came from the cache."""
+        return self.domain.index == 0 and self.cached_source_state is not None
 
     def lr_for(self, domain: DomainInfo) -> float:
         adapt_lr = getattr(self.params, "adapt_lr", None)
@@ -156,9 +179,25 @@ class LifelongStrategy(SupervisedTemplate):
         return self._on_device[key]
 
     def _before_training_exp(self, **kwargs: Any) -> None:
-        self.train_epochs = self.epochs_for(self.domain)
+        self.domain_steps = self.steps_for(self.domain)
+        self.domain_step = 0
+        self.train_epochs = 1 if self.domain_steps > 0 else 0
         self._generator = seed_everything(derive_seed(self.context.seed, "domain", self.domain.index))
+        if self.source_from_cache:
+            assert self.cached_source_state is not None
+            self.model.load_state_dict(self.cached_source_state)
         super()._before_training_exp(**kwargs)
+
+    def _train_exp(self, experience: Any, eval_streams: Any = None, **kwargs: Any) -> None:
+        """The domain's steps (none for a source from the cache: its lifter is loaded); then keep a
+        freshly trained source lifter for the cache, and reseed (the batch generator in place, so
+        the domain's batches draw from it too), so that the end-of-domain work (a plugin's Fisher
+        information, a sampler's training) does not depend on whether, or how, training ran."""
+        if not self.source_from_cache:
+            super()._train_exp(experience, eval_streams, **kwargs)
+            if self.domain.index == 0 and self.train_epochs > 0:
+                self.trained_source_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        seed_everything(derive_seed(self.context.seed, "after", self.domain.index), self._generator)
 
     def train_dataset_adaptation(self, **kwargs: Any) -> None:
         assert self.experience is not None
@@ -183,6 +222,7 @@ class LifelongStrategy(SupervisedTemplate):
             batch_size=self.train_mb_size,
             shuffle=True,
             generator=self._generator,
+            steps=self.domain_steps,
         )
 
     def make_eval_dataloader(self, **kwargs: Any) -> None:
@@ -213,15 +253,22 @@ class LifelongStrategy(SupervisedTemplate):
             group["lr"] = lr
         return self.optimizer
 
-    def _after_training_epoch(self, **kwargs: Any) -> None:
-        super()._after_training_epoch(**kwargs)
-        for group in self.optimizer.param_groups:
-            group["lr"] *= self.params.lr_decay
-
     # -- mini-batch ---------------------------------------------------------------------------
     def _before_training_iteration(self, **kwargs: Any) -> None:
-        """Keep the batch as drawn in ``domain_batch``, then let the strategy turn it into its training batch."""
+        """Set the step's learning rate; keep the batch as drawn in ``domain_batch``, then let the
+        strategy turn it into its training batch."""
         assert self.mbatch is not None
+        p = self.params
+        rate = learning_rate(
+            self.domain_step,
+            self.domain_steps,
+            self.lr_for(self.domain),
+            schedule=p.lr_schedule,
+            floor=p.lr_floor,
+            warmup=min(p.lr_warmup_steps, self.domain_steps - 1),
+        )
+        for group in self.optimizer.param_groups:
+            group["lr"] = rate
         self.domain_batch = tuple(self.mbatch)
         self.mbatch = list(self.prepare_batch(self.domain_batch, update=True))
         super()._before_training_iteration(**kwargs)
@@ -281,6 +328,10 @@ class LifelongStrategy(SupervisedTemplate):
         direct, mirrored = both.split(x2d.shape[0])
         return (direct + flip_horizontally(mirrored, layout)) / 2
 
+    def _after_training_iteration(self, **kwargs: Any) -> None:
+        self.domain_step += 1
+        super()._after_training_iteration(**kwargs)
+
     def _after_eval_forward(self, **kwargs: Any) -> None:
         """Stop at the first non-finite prediction: a diverged lifter has no meaningful error."""
         if not bool(torch.isfinite(self.mb_output).all()):
@@ -310,7 +361,7 @@ class LifelongStrategy(SupervisedTemplate):
             NotImplementedError: a strategy that trains on targets must define it.
         """
         raise NotImplementedError(
-            f"{type(self).__name__} trains on unlabelled target domains (adapt_epochs > 0) but does not "
+            f"{type(self).__name__} trains on unlabelled target domains (adapt_steps > 0) but does not "
             "define adaptation_loss()"
         )
 

@@ -37,6 +37,9 @@ class DistillPlugin(LifelongPlugin):
         self.weight, self.from_domain = weight, from_domain
         self.teacher: torch.nn.Module | None = None
 
+    def changes_source_training(self) -> bool:
+        return self.from_domain == 0
+
     def before_training_exp(self, strategy: Any, **kwargs: Any) -> None:
         strategy = self.check_strategy(strategy)
         self.teacher = None

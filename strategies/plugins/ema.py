@@ -48,6 +48,9 @@ class EMAPlugin(LifelongPlugin):
         self.average: AveragedModel | None = None
         self.epochs_done = 0
 
+    def changes_source_training(self) -> bool:
+        return self.from_domain == 0
+
     def _active(self, strategy: Any) -> bool:
         return strategy.domain.index >= self.from_domain and strategy.train_epochs > 0
 

@@ -46,6 +46,9 @@ class EWCPlugin(LifelongPlugin):
         self.importance: dict[str, torch.Tensor] = {}
         self.anchor: dict[str, torch.Tensor] = {}
 
+    def changes_source_training(self) -> bool:
+        return False  # no penalty before a domain has been learnt
+
     @property
     def count(self) -> int:
         """Weights under the penalty."""

@@ -37,6 +37,9 @@ class ReplayPlugin(LifelongPlugin):
         self.size, self.ratio = size, ratio
         self.memory: dict[int, dict[str, torch.Tensor]] = {}  # domain index -> x2d windows, intrinsics
 
+    def changes_source_training(self) -> bool:
+        return False  # the memory mixes into targets' batches only
+
     # -- memory -------------------------------------------------------------------------------
     def quotas(self, domains: int) -> list[int]:
         """Samples per domain when ``domains`` share the memory (the first ones take the remainder)."""

@@ -1,0 +1,77 @@
+"""Step budgets: the learning-rate schedules against hand-computed values, and the budget options."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from lifelong_pose.training.params import AdaptationParams, LifterParams
+from lifelong_pose.training.schedule import batches_per_epoch, learning_rate
+
+
+def test_exponential_schedule_decays_to_the_floor() -> None:
+    # lr * floor ** (s / (S - 1)): 1e-3 at the first step, 1e-5 at the last, 1e-4 half way
+    assert learning_rate(0, 11, 1e-3, schedule="exponential", floor=0.01) == pytest.approx(1e-3)
+    assert learning_rate(5, 11, 1e-3, schedule="exponential", floor=0.01) == pytest.approx(1e-4)
+    assert learning_rate(10, 11, 1e-3, schedule="exponential", floor=0.01) == pytest.approx(1e-5)
+
+
+def test_cosine_schedule_and_warmup() -> None:
+    # two warm-up steps: lr/2, lr; then cosine over 5 steps from lr to lr * floor
+    rates = [learning_rate(s, 7, 1.0, schedule="cosine", floor=0.2, warmup=2) for s in range(7)]
+    expected = [0.5, 1.0] + [0.2 + 0.8 * (1 + math.cos(math.pi * k / 4)) / 2 for k in range(5)]
+    assert rates == pytest.approx(expected)
+    assert rates[-1] == pytest.approx(0.2) and rates[4] == pytest.approx(0.6)
+
+
+def test_constant_schedule_and_a_one_step_budget() -> None:
+    assert learning_rate(3, 4, 2e-3, schedule="constant", floor=0.01) == 2e-3
+    assert learning_rate(0, 1, 1e-3, schedule="exponential", floor=0.01) == pytest.approx(1e-3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"step": 4, "total": 4}, "step must be in 0..3"),
+        ({"step": 0, "total": 0}, "budget of 0 steps"),
+        ({"schedule": "linear"}, "Unknown lr_schedule 'linear'"),
+        ({"floor": 0.0}, "0 < floor <= 1"),
+    ],
+)
+def test_schedule_rejects_bad_values(kwargs: dict, message: str) -> None:
+    call = {"step": 0, "total": 10, "lr": 1e-3, "schedule": "exponential", "floor": 0.1} | kwargs
+    with pytest.raises(ValueError, match=message):
+        learning_rate(call.pop("step"), call.pop("total"), call.pop("lr"), **call)
+
+
+def test_budgets_in_steps_or_epochs() -> None:
+    params = AdaptationParams(steps=500, adapt_steps=40, batch_size=10)
+    assert params.source_steps(frames=1000) == 500 and params.target_steps(frames=35) == 40
+    by_epochs = AdaptationParams(epochs=3, adapt_epochs=2, batch_size=10)
+    # a pass over 1000 frames is 100 batches; over 31 frames 3 (the last single frame is dropped)
+    assert by_epochs.source_steps(frames=1000) == 300 and by_epochs.target_steps(frames=31) == 6
+    assert batches_per_epoch(31, 10, shuffle=True) == 3 and batches_per_epoch(31, 10, shuffle=False) == 4
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"steps": 0}, "steps must be >= 1, got 0"),
+        ({"steps": -5}, "steps must be >= 1, got -5"),
+        ({"epochs": 0}, "epochs must be >= 1 \\(a training budget\\), got 0"),
+        ({"lr_floor": 0.0}, "lr_floor must be in \\(0, 1\\]"),
+        ({"lr_schedule": "step"}, "lr_schedule must be one of exponential, cosine, constant"),
+        ({"lr_warmup_steps": -1}, "lr_warmup_steps must be >= 0"),
+    ],
+)
+def test_bad_budgets_are_clear_errors(options: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        LifterParams(**options)
+
+
+def test_bad_adaptation_budgets_are_clear_errors() -> None:
+    with pytest.raises(ValueError, match="adapt_steps must be >= 1, got 0"):
+        AdaptationParams(adapt_steps=0)
+    with pytest.raises(ValueError, match="adapt_epochs must be >= 1"):
+        AdaptationParams(adapt_epochs=-2)
