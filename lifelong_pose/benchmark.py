@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DomainInfo:
-    """Metadata that travels on every experience."""
+    """Metadata that travels on every experience (``domains``: how many the stream has)."""
 
     index: int
     name: str
@@ -42,6 +42,12 @@ class DomainInfo:
     image_size: tuple[int, int]
     actions: tuple[str, ...]
     split: str
+    domains: int = 0
+
+    @property
+    def last(self) -> bool:
+        """The stream's last domain: nothing learnt for later domains is used after it."""
+        return self.index == self.domains - 1
 
 
 class PoseFrames(Dataset):
@@ -98,6 +104,7 @@ def build_benchmark(scenario: Scenario, receptive_field: int = 1, *, target_3d: 
                 image_size=tuple(int(v) for v in data.image_size[0].tolist()),
                 actions=data.actions,
                 split=data.split,
+                domains=scenario.num_domains,
             )
             experience.tensors = data
     return benchmark
