@@ -69,7 +69,8 @@ def main() -> None:
                 print(f"{scenario} {strategy} seed {seed}: {time.perf_counter() - tick:.1f} s", flush=True)
                 records[strategy].append(load_record(out) if resume else record)
             first = records[strategy][0]
-            lines += [f"## {strategy} on {first['scenario']['id']}", "", matrix_table(records[strategy], tablefmt="github"), ""]
+            table = matrix_table(records[strategy], tablefmt="github")
+            lines += [f"## {strategy} on {first['scenario']['id']}", "", table, ""]
         source = np.asarray([r["matrices"]["mpjpe"] for r in records["source_only"]])  # (seeds, T+1, T+1)
         oracle = np.asarray([r["matrices"]["mpjpe"] for r in records["oracle"]])
         names = records["source_only"][0]["domains"]
