@@ -44,9 +44,7 @@ def main() -> None:
         checks = []
         for seed in args.seeds:
             tick = time.perf_counter()
-            checks.append(
-                check_budget(scenario, Path(args.out) / scenario, steps=steps, factor=args.factor, seed=seed)
-            )
+            checks.append(check_budget(scenario, Path(args.out) / scenario, steps=steps, factor=args.factor, seed=seed))
             print(f"{scenario} seed {seed}: {checks[-1]} [{time.perf_counter() - tick:.0f} s]", flush=True)
         rows.append(
             [
