@@ -1,11 +1,14 @@
-"""Step budgets: the learning-rate schedules against hand-computed values, and the budget options."""
+"""Step budgets: the learning-rate schedules against hand-computed values, the budget options, and the
+convergence check."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
+from lifelong_pose.runner.convergence import BudgetCheck, check_budget
 from lifelong_pose.training.params import AdaptationParams, LifterParams
 from lifelong_pose.training.schedule import batches_per_epoch, learning_rate
 
@@ -75,3 +78,24 @@ def test_bad_adaptation_budgets_are_clear_errors() -> None:
         AdaptationParams(adapt_steps=0)
     with pytest.raises(ValueError, match="adapt_epochs must be >= 1"):
         AdaptationParams(adapt_epochs=-2)
+
+
+def test_budget_check_arithmetic() -> None:
+    check = BudgetCheck(steps=100, error=50.0, longer_error=46.0, factor=4)
+    assert check.improvement == pytest.approx(0.08) and check.converged()
+    assert not BudgetCheck(100, 50.0, 44.0, 4).converged() and BudgetCheck(100, 50.0, 44.0, 4).converged(0.15)
+
+
+def test_check_budget_trains_the_budget_and_four_times_it(temporary_scenario_id: str, tmp_path: Path) -> None:
+    """The mechanism of benchmarks/convergence.py on a tiny stream (the real check trains minutes per stream)."""
+    import lifelong_pose as lp
+    from lifelong_pose.runner.record import load_record
+
+    scenario = f"{temporary_scenario_id}-v0"
+    lp.scenario_registry.register(scenario, "tiny_streams:tiny_session")
+    check = check_budget(scenario, tmp_path, steps=10, options={"batch_size": 16})
+    short, long = (load_record(tmp_path / f"steps-{n}" / "seed-0") for n in (10, 40))
+    assert short["strategy"]["params"]["steps"] == 10 and long["strategy"]["params"]["steps"] == 40
+    assert check.error == short["matrices"]["mpjpe"][0][0] and check.longer_error == long["matrices"]["mpjpe"][0][0]
+    again = check_budget(scenario, tmp_path, steps=10, options={"batch_size": 16})  # finished runs are resumed
+    assert again == check

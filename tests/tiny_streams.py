@@ -20,3 +20,31 @@ def tiny(profile: Profile = "quick", targets: int = 1, fps: float = 25.0) -> Str
         for i in range(targets + 1)
     ]
     return StreamDefinition("tiny test stream", tuple(domains))
+
+
+def tiny_session(profile: Profile = "quick") -> StreamDefinition:
+    """One subject walking in three takes before one Human3.6M camera, then a second subject (v2 world)."""
+    from lifelong_pose.datasets.spec import Selection
+    from lifelong_pose.world.sim_spec import H36MRig, SimDataset, SimDomainSpec, SubjectTraits
+
+    session = SimDataset(
+        key="tiny",
+        subjects=(SubjectTraits("S1", 0.98), SubjectTraits("S5", 1.03)),
+        actions=("walk",),
+        takes=3,
+        take_seconds=2.0,
+        rig=H36MRig(cameras=("54138969",)),
+    )
+    domains = tuple(
+        SimDomainSpec(
+            f"tiny_{subject}",
+            session,
+            train=Selection(subjects=(subject,), takes="all_but_last"),
+            test=Selection(subjects=(subject,), takes="last"),
+            labelled=index == 0,
+            stride=5,
+            test_stride=5,
+        )
+        for index, subject in enumerate(("S1", "S5"))
+    )
+    return StreamDefinition("tiny v2 stream", domains)
