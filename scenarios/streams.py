@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from lifelong_pose.datasets.spec import H36M_CAMERA_IDS, RealDomainSpec, Selection
+from lifelong_pose.datasets.spec import H36M_CAMERA_IDS, RealDomainSpec, Selection, take_split
 from lifelong_pose.stream import Profile, StreamDefinition, by_profile
 from lifelong_pose.world.factors import BodyFactor, CameraRig, DomainSpec, MotionFactor
 from lifelong_pose.world.presets import (
@@ -45,6 +45,12 @@ OUTDOOR_ACTIONS = ("walk", "run", "jump", "dance", "spin")
 H36M_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
 
 
+def check_targets(targets: int) -> None:
+    """cross_scenario keeps the first ``targets`` of its four target subjects."""
+    if not 1 <= targets <= 4:
+        raise ValueError(f"cross_scenario: targets must be in 1..4, got {targets}")
+
+
 def _lab_subject(subject: str, profile: Profile, labelled: bool) -> DomainSpec:
     return DomainSpec(
         name=f"h36m_{subject}",
@@ -65,8 +71,7 @@ def cross_scenario(profile: Profile = "quick", targets: int = 4) -> StreamDefini
     Args:
         targets: how many of the four target subjects to keep (1-4), in order.
     """
-    if not 1 <= targets <= 4:
-        raise ValueError(f"cross_scenario: targets must be in 1..4, got {targets}")
+    check_targets(targets)
     domains = [_lab_subject(s, profile, labelled=i == 0) for i, s in enumerate(H36M_SUBJECTS[: targets + 1])]
     return StreamDefinition(
         "H3.6M-like cross-scenario: one source subject, then new subjects",
@@ -111,8 +116,7 @@ def cross_scenario_v1(profile: Profile = "quick", targets: int = 4) -> StreamDef
     Args:
         targets: how many of the four target subjects to keep (1-4), in order.
     """
-    if not 1 <= targets <= 4:
-        raise ValueError(f"cross_scenario: targets must be in 1..4, got {targets}")
+    check_targets(targets)
     domains = [_lab_subject_v1(s, profile, labelled=i == 0) for i, s in enumerate(H36M_SUBJECTS[: targets + 1])]
     return StreamDefinition(
         "H3.6M-like cross-scenario: one source subject, then new subjects of other builds and habits",
@@ -305,8 +309,8 @@ def real_cross_scenario(profile: Profile, targets: int) -> tuple[RealDomainSpec,
             name=f"h36m_{subject}",
             dataset="h36m",
             description=f"Human3.6M subject {subject}, four cameras; test split: the last take of each action",
-            train=Selection(subjects=(subject,), takes="all_but_last"),
-            test=Selection(subjects=(subject,), takes="last"),
+            train=take_split(subject)[0],
+            test=take_split(subject)[1],
             labelled=index == 0,
             stride=stride,
             test_stride=stride,

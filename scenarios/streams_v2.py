@@ -20,9 +20,9 @@ from lifelong_pose.scenarios.sessions import (
     rescaled,
     restyled,
 )
-from lifelong_pose.scenarios.streams import real_cross_camera, real_cross_dataset, real_cross_scenario
+from lifelong_pose.scenarios.streams import check_targets, real_cross_camera, real_cross_dataset, real_cross_scenario
 
-from lifelong_pose.datasets.spec import H36M_CAMERA_IDS, Selection
+from lifelong_pose.datasets.spec import H36M_CAMERA_IDS, Selection, take_split
 from lifelong_pose.stream import Profile, StreamDefinition, by_profile
 from lifelong_pose.world.factors import CameraRig
 from lifelong_pose.world.presets import DETECTOR_LAB
@@ -38,8 +38,8 @@ def _by_take(
         name=name,
         dataset=dataset,
         description=f"{dataset.key} subject {subject}, four cameras; test split: the last take of each script",
-        train=Selection(subjects=(subject,), takes="all_but_last"),
-        test=Selection(subjects=(subject,), takes="last"),
+        train=take_split(subject)[0],
+        test=take_split(subject)[1],
         labelled=labelled,
         layout=layout,
         stride=stride,
@@ -53,8 +53,7 @@ def cross_scenario_v2(profile: Profile = "quick", targets: int = 4) -> StreamDef
     Args:
         targets: how many of the four target subjects to keep (1-4), in order.
     """
-    if not 1 <= targets <= 4:
-        raise ValueError(f"cross_scenario: targets must be in 1..4, got {targets}")
+    check_targets(targets)
     session = h36m_session(profile)
     domains = tuple(
         _by_take(f"h36m_{subject}", session, subject, profile, labelled=index == 0, layout="h36m17")

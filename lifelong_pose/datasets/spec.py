@@ -48,6 +48,11 @@ class Selection:
             raise ValueError(f"Selection: takes must be one of {', '.join(TAKES)}, got {self.takes!r}")
 
 
+def take_split(subject: str) -> tuple[Selection, Selection]:
+    """Human3.6M's split of one subject: all but the last take of every action train, the last tests."""
+    return Selection(subjects=(subject,), takes="all_but_last"), Selection(subjects=(subject,), takes="last")
+
+
 @dataclass(frozen=True)
 class RealDomainSpec:
     """One domain of a stream, read from a dataset's preprocessed files.
