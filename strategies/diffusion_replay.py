@@ -64,9 +64,12 @@ class DiffusionReplayParams(AugmentationParams):
         diffusion_steps: length ``T`` of the sampler's noising chain.
         sampler_train_steps, sampler_lr, sampler_width: how the sampler learns each domain.
         replay_share: share of each batch whose augmentation is styled on a prior (with ``ddim``).
+        prior_pool: prior poses drawn from the sampler once per target, among which every batch
+            picks its share (at most ``replay_share`` times the target's frames).
         ema, ema_eta, ema_update: average the lifter with the ``ema`` plugin (per step or per domain).
-        adapt_steps: (inherited) lifter steps per target: 200 in the quick profile, where each step
-            also trains the generators and critic, so that the README's main command fits its time.
+        adapt_steps: (inherited) lifter steps per target: 150 in the quick profile, where each step
+            also trains the generators and critic, so that the README's main command fits its time
+            (with ``sampler_train_steps`` 500 and ``prior_pool`` 2048; benchmarks/results/main_command_time.md).
         warmup_steps: generator and critic steps on each target before the lifter trains.
         gan_lr: (inherited) Adam rate of generators, embeddings and critic (betas 0.5, 0.9, as WGAN-GP).
         critic_steps: critic updates per generator update.
@@ -78,19 +81,20 @@ class DiffusionReplayParams(AugmentationParams):
             depth, log depth factor); the other bounds are inherited.
     """
 
-    adapt_steps: int = 200
+    adapt_steps: int = 150
     adapt_lr: float | None = 1e-4
     prior: Literal["ddim", "noise", "none"] | None = "ddim"  # None (how --set reads "none") means "none"
     sampler_steps: int = 40
     diffusion_steps: int = 400
-    sampler_train_steps: int = 1000
+    sampler_train_steps: int = 500
     sampler_lr: float = 2e-3
     sampler_width: int = 256
     replay_share: float = 0.5
+    prior_pool: int = 2048
     ema: bool = True
     ema_eta: float = 0.99
     ema_update: Literal["step", "domain"] = "step"
-    warmup_steps: int = 50
+    warmup_steps: int = 30
     critic_steps: int = 1
     gp_weight: float = 10.0
     weight_3d: float = 10.0
@@ -120,7 +124,9 @@ class DiffusionReplayParams(AugmentationParams):
             )
         check_at_least(self, 0, "warmup_steps", "gp_weight", "translation_limit", "depth_limit")
         check_at_least(self, 0, "weight_3d", "weight_2d", "weight_normalised_2d")
-        check_at_least(self, 1, "sampler_train_steps", "sampler_width", "critic_steps", "embed_dim", "critic_width")
+        check_at_least(
+            self, 1, "sampler_train_steps", "sampler_width", "critic_steps", "embed_dim", "critic_width", "prior_pool"
+        )
         check_positive(self, "sampler_lr")
 
 
@@ -186,13 +192,14 @@ class DiffusionReplay(LifelongStrategy):
       the latter against the row's own target frame. Missing target joints are left out of both
       and copied into the generated 2D of rows styled on their own frame.
     - **Lifter**: trains on the generated pairs only, with the run's pose loss, at ``adapt_lr``
-      1e-4 in both profiles (1e-3 diverged in the quick profile); ``warmup_steps`` (50)
+      1e-4 in both profiles (1e-3 diverged in the quick profile); ``warmup_steps`` (30)
       generator and critic passes come first on every target, since every target brings a new
       real distribution. Generators, embeddings
       and critic carry over from target to target.
     - **Sampler** (:class:`lifelong_pose.models.pose_diffusion.PoseDiffusion`): single-frame 2D
-      poses, T = 400, linear betas, residual MLP width 256, 1000 training steps per domain
-      (paper profile 5000) with its own replay of earlier domains; it learns the source's 2D too.
+      poses, T = 400, linear betas, residual MLP width 256, 500 training steps per domain (quick;
+      paper profile 5000) with its own replay of earlier domains; it learns the source's 2D too,
+      and not the stream's last domain (nothing follows to replay it in).
       Priors: deterministic DDIM over ``sampler_steps`` (40) evenly spaced steps from pure noise.
       Seed 000 calls this "partial" sampling; it is read here as DDIM's strided sampling, the
       reading that fits its remark that fewer steps give noisier priors.
@@ -261,7 +268,7 @@ class DiffusionReplay(LifelongStrategy):
         self.priors = None
         if self.sampler is not None and self.params.replay_share > 0:
             assert self.experience is not None
-            count = max(1, round(self.params.replay_share * len(self.experience.tensors)))
+            count = max(1, min(self.params.prior_pool, round(self.params.replay_share * len(self.experience.tensors))))
             self.priors = self.sampler.sample(count, steps=self.params.sampler_steps, generator=self._generator)
         assert self.experience is not None
         warmup = TensorBatches(
