@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from results_file import write_results  # benchmarks/ is on sys.path when a script runs
-from strategy_table import Row, stream_table, table_arguments
+from strategy_table import Row, stream_table, table_arguments, table_command
 
 # row name -> (strategy, strategy options, plugins)
 ROWS: dict[str, Row] = {
@@ -44,10 +44,7 @@ def main() -> None:
     scenarios = args.scenarios.split(",")
     results = args.results or Path(__file__).parent / "results" / f"diffusion_replay_{'_'.join(scenarios)}.md"
 
-    command = (
-        f"python benchmarks/diffusion_replay_table.py --seeds {','.join(map(str, args.seeds))} "
-        f"--scenarios {args.scenarios}"
-    )
+    command = table_command("diffusion_replay_table.py", args, ROWS, rows)
     lines = [
         "# diffusion_replay, its ablations and the baselines (sim, quick profile)",
         "",

@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from results_file import write_results  # benchmarks/ is on sys.path when a script runs
-from strategy_table import Row, stream_table, table_arguments
+from strategy_table import Row, stream_table, table_arguments, table_command
 
 # row name -> (strategy, strategy options, plugins)
 ROWS: dict[str, Row] = {
@@ -44,7 +44,7 @@ def main() -> None:
         results=str(Path(__file__).parent / "results" / "poseda.md"),
     )
 
-    command = f"python benchmarks/poseda_table.py --seeds {','.join(map(str, args.seeds))}"
+    command = table_command("poseda_table.py", args, ROWS, rows)
     lines = [
         "# PoseDA and plugins vs source_only (sim, quick profile)",
         "",

@@ -48,6 +48,14 @@ def table_arguments(
     return args, names
 
 
+def table_command(script: str, args: argparse.Namespace, rows: dict[str, Row], names: Sequence[str]) -> str:
+    """The command line that reproduces a results file: seeds, scenarios and, for a subset, the rows."""
+    command = f"python benchmarks/{script} --seeds {','.join(map(str, args.seeds))} --scenarios {args.scenarios}"
+    if list(names) != list(rows):
+        command += f' --rows "{",".join(names)}"'
+    return command
+
+
 def add_budget_arguments(parser: argparse.ArgumentParser) -> None:
     """``--steps`` / ``--adapt-steps``: shrink every budget (CI smoke runs); the tables use the defaults."""
     parser.add_argument("--steps", type=int, default=None, help="source budget of every row (CI smoke runs)")
