@@ -1,9 +1,11 @@
-"""Why GPA can hurt across subjects: the size of the poses a lifter predicts, before and after adapting.
+"""The size of the poses a lifter predicts on each target, before and after PoseDA adapts it.
 
-GPA places a source pose so that its 2D box matches a target pose's box. When the target's people
-are taller than the source's and the cameras are the same (cross_scenario), the shorter source
-body is placed nearer the camera, and the lifter learns that a target-sized box means a
-source-sized body: its predictions shrink. This script reads the run folders that
+GPA places a source pose so that its 2D box matches a target pose's box, so a size mismatch
+between the source's people and a target's can teach the lifter a wrong scale. On the v1 world's
+cross_scenario (taller targets, the same cameras) it did: GPA shrank the predictions on S5 from
+0.92 to 0.79 of the true size. On the v2 streams it does not (every row within 0.01 of
+source_only across subjects), and across datasets GPA brings the 3DPW-like target's over-sized
+predictions (1.08) to 0.92. This script reads the run folders that
 ``benchmarks/poseda_table.py`` wrote and prints, per row and target, the ratio of predicted to
 true pose size (mean joint distance from the root) on the target's test split, after adapting to
 that target (``source_only``: after the source), seed by seed.
