@@ -92,12 +92,19 @@ def run_row(
     steps: int | None = None,
     adapt_steps: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The records of ``row`` for every seed (resumed where a run folder exists)."""
+    """The records of ``row`` for every seed (resumed where a run folder exists).
+
+    A seed whose run fails (the record says ``failed`` and why) is kept as it is and not re-run:
+    the same seed fails the same way, and the table reports it rather than dying with it.
+    """
     strategy, options, plugins = row
     records = []
     for seed in seeds:
         folder = out / scenario / name.replace(" ", "_").replace("+", "plus") / f"seed-{seed}"
         resume = (folder / "result.json").exists()
+        if resume and load_record(folder)["status"] == "failed":
+            records.append(load_record(folder))
+            continue
         run_options = dict(options) | budget_options(strategy, steps, adapt_steps)
         tick = time.perf_counter()
         config = RunConfig(
@@ -112,26 +119,49 @@ def run_row(
             options=run_options,
             plugin_ids=plugins,
         )
-        record = run(config)
+        try:
+            record = run(config)
+        except Exception as error:
+            if not (folder / "result.json").exists() or load_record(folder)["status"] != "failed":
+                raise  # bad options, before anything ran: not a result
+            print(f"{scenario} | {name} | seed {seed}: failed ({type(error).__name__}: {error})", flush=True)
+            records.append(load_record(folder))
+            continue
         print(f"{scenario} | {name} | seed {seed}: {time.perf_counter() - tick:.1f} s", flush=True)
         records.append(load_record(folder) if resume else record)
     return records
 
 
 def summary_row(name: str, records: list[dict[str, Any]]) -> list[str]:
+    """Mean ± std over the seeds that finished; a row with failed seeds says how many, by name."""
+    done = [r for r in records if r["status"] == "complete"]
+    failed = len(records) - len(done)
+    if failed:
+        name = f"{name} ({failed} of {len(records)} seeds failed)"
+    if not done:
+        return [name] + ["failed"] * (len(HEADERS) - 1)
     return (
-        [name, mean_std_cell([target_error(r) for r in records])]
-        + [mean_std_cell([r["summary"][figure] for r in records]) for figure in FIGURES]
-        + [mean_std_cell([adapting_seconds(r) for r in records])]
+        [name, mean_std_cell([target_error(r) for r in done])]
+        + [mean_std_cell([r["summary"][figure] for r in done]) for figure in FIGURES]
+        + [mean_std_cell([adapting_seconds(r) for r in done])]
     )
+
+
+def failures(rows: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Markdown lines naming each failed seed and its error (empty when every run finished)."""
+    lines = [
+        f"- {name}, seed {record['seed']}: failed after {record['completed_domains']} domains: {record['error']}"
+        for name, records in rows.items()
+        for record in records
+        if record["status"] == "failed"
+    ]
+    return ["Failed runs:", "", *lines, ""] if lines else []
 
 
 def stream_table(
     scenario: str, rows: dict[str, Row], names: Sequence[str], seeds: Sequence[int], out: Path, args: argparse.Namespace
 ) -> list[str]:
     """Markdown lines: a section for ``scenario`` with one table row per name (budgets from ``args``)."""
-    table = [
-        summary_row(name, run_row(scenario, name, rows[name], seeds, out, args.steps, args.adapt_steps))
-        for name in names
-    ]
-    return [f"## {scenario}", "", tabulate(table, headers=HEADERS, tablefmt="github"), ""]
+    records = {name: run_row(scenario, name, rows[name], seeds, out, args.steps, args.adapt_steps) for name in names}
+    table = [summary_row(name, records[name]) for name in names]
+    return [f"## {scenario}", "", tabulate(table, headers=HEADERS, tablefmt="github"), "", *failures(records)]

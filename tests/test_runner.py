@@ -234,6 +234,23 @@ def test_a_diverged_strategy_fails_with_a_clear_error_and_a_valid_record(tiny_sc
     assert "diverged" in record["error"]
 
 
+class _Crash(SupervisedPlugin):
+    """Raises inside the first target's training, as a strategy's own bug would."""
+
+    def before_training_exp(self, strategy: Any, *args: Any, **kwargs: Any) -> None:
+        if strategy.experience.current_experience == 1:
+            raise ValueError("a source pose has no extent")
+
+
+def test_a_strategy_error_marks_the_record_failed_with_the_error(tiny_scenario: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no extent"):
+        run(_config(tiny_scenario, tmp_path / "run", plugins=[_Crash()]))
+    record = load_record(tmp_path / "run")
+    assert record["status"] == "failed" and record["completed_domains"] == 1
+    assert record["error"] == "ValueError: a source pose has no extent"
+    assert len(record["matrices"]["mpjpe"]) == 1
+
+
 def test_records_from_before_protocols_still_resume(tiny_scenario: str, tmp_path: Path) -> None:
     """A record without ``data.protocols`` and ``evaluation`` (older versions) is the inductive,
     unflipped run it was; asking for a flipped run is refused."""

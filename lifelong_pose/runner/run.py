@@ -211,6 +211,8 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
         ValueError, TypeError, RegistryError: bad options, before anything is written.
         KeyboardInterrupt: re-raised after the record is marked ``interrupted``.
         FloatingPointError: the strategy diverged (non-finite poses); the record is marked ``failed``.
+        Exception: any other error while a domain trains or is tested is re-raised after the record
+            is marked ``failed`` with the error's type and message (its finished domains kept).
     """
     import lifelong_pose as lp
     from lifelong_pose.benchmark import build_benchmark
@@ -290,8 +292,8 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     except KeyboardInterrupt:
         _stop(record, out, "interrupted")
         raise
-    except FloatingPointError as error:
-        _stop(record, out, "failed", str(error))
+    except Exception as error:  # a strategy's own error, too: never leave a record saying "running"
+        _stop(record, out, "failed", f"{type(error).__name__}: {error}")
         raise
     finally:
         progress.close()

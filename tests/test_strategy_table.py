@@ -1,0 +1,52 @@
+"""The strategy tables' arithmetic: mean ± std over finished seeds, failed seeds named, not averaged."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+from strategy_table import failures, summary_row, target_error
+
+
+def _record(seed: int, R: list[list[float]], status: str = "complete", strategy: str = "poseda-v0") -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "seed": seed,
+        "status": status,
+        "strategy": {"id": strategy},
+        "matrices": {"mpjpe": R},
+        "completed_domains": len(R),
+        "timing": {"domains": [{"train_s": 1.0}, {"train_s": 2.0}, {"train_s": 3.0}][: len(R)]},
+    }
+    if status == "complete":
+        figures = {"bwt": -1.0, "forgetting": 1.0, "adaptation_gain": 2.0}
+        record["summary"] = {"final_avg_mpjpe": 10.0 * (seed + 1), **figures}
+    else:
+        record["error"] = "ValueError: a source pose has no extent"
+    return record
+
+
+def test_target_error_is_the_diagonal_after_adapting_and_row_zero_for_source_only() -> None:
+    R = [[30.0, 90.0, 150.0], [80.0, 50.0, 140.0], [100.0, 70.0, 60.0]]
+    assert target_error(_record(0, R)) == (50.0 + 60.0) / 2
+    assert target_error(_record(0, R, strategy="source_only-v0")) == (90.0 + 150.0) / 2
+
+
+def test_a_row_averages_finished_seeds_only_and_names_the_failed_ones() -> None:
+    R = [[30.0, 90.0, 150.0], [80.0, 50.0, 140.0], [100.0, 70.0, 60.0]]
+    records = [_record(0, R), _record(1, R), _record(2, R[:1], status="failed")]
+    row = summary_row("no prior", records)
+    assert row[0] == "no prior (1 of 3 seeds failed)"
+    assert row[1] == "55.0 ± 0.0"  # both finished seeds: (50 + 60) / 2
+    assert row[2] == "15.0 ± 7.1"  # final avg 10 and 20: sample std 7.07
+    assert row[-1] == "5.0 ± 0.0"  # seconds on the targets: 2 + 3
+    lines = failures({"no prior": records})
+    assert lines[2] == "- no prior, seed 2: failed after 1 domains: ValueError: a source pose has no extent"
+
+
+def test_a_row_whose_every_seed_failed_says_so_in_every_cell() -> None:
+    row = summary_row("naive", [_record(0, [[30.0]], status="failed")])
+    assert row[0] == "naive (1 of 1 seeds failed)" and set(row[1:]) == {"failed"}
+    assert failures({"naive": [_record(0, [[30.0, 1.0], [2.0, 3.0]])]}) == []
