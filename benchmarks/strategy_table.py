@@ -102,8 +102,9 @@ def run_row(
     for seed in seeds:
         folder = out / scenario / name.replace(" ", "_").replace("+", "plus") / f"seed-{seed}"
         resume = (folder / "result.json").exists()
-        if resume and load_record(folder)["status"] == "failed":
-            records.append(load_record(folder))
+        existing = load_record(folder) if resume else None
+        if existing is not None and existing["status"] == "failed":
+            records.append(existing)
             continue
         run_options = dict(options) | budget_options(strategy, steps, adapt_steps)
         tick = time.perf_counter()
@@ -128,7 +129,7 @@ def run_row(
             records.append(load_record(folder))
             continue
         print(f"{scenario} | {name} | seed {seed}: {time.perf_counter() - tick:.1f} s", flush=True)
-        records.append(load_record(folder) if resume else record)
+        records.append(load_record(folder) if existing is not None else record)
     return records
 
 
