@@ -23,9 +23,7 @@ from results_file import write_results  # benchmarks/ is on sys.path when a scri
 from tabulate import tabulate
 
 import lifelong_pose as lp
-from lifelong_pose.geometry import get_layout
-from lifelong_pose.models import build_lifter
-from lifelong_pose.runner.checkpoint import load_checkpoint
+from lifelong_pose.runner.checkpoint import lifter_after
 from lifelong_pose.runner.record import load_record
 from lifelong_pose.runner.tables import mean_std_cell
 from lifelong_pose.scenario import Scenario
@@ -34,21 +32,13 @@ from lifelong_pose.scenario import Scenario
 def split_errors(run_dir: Path, scenario: Scenario) -> list[tuple[float, float]]:
     """(adaptation-split MPJPE, test-split MPJPE) in mm on each target, right after adapting to it."""
     record = load_record(run_dir)
-    params = record["strategy"]["params"]
-    model = build_lifter(
-        params["lifter"],
-        num_joints=get_layout(record["data"]["layout"]).num_joints,
-        profile=record["profile"],
-        receptive_field=params["receptive_field"],
-    )
     errors = []
     for target in range(1, record["completed_domains"]):
-        model.load_state_dict(load_checkpoint(run_dir, target)["model"])
-        model.eval()
+        model = lifter_after(run_dir, record, target)
         pair = []
         for data in (scenario.privileged_train_data(target), scenario.test_data(target)):
             with torch.no_grad():
-                predicted = model(data.x2d[data.window_indices(params["receptive_field"])])
+                predicted = model(data.x2d[data.window_indices(model.receptive_field)])
             pair.append(1000.0 * float((predicted - data.X3d).norm(dim=-1).mean()))
         errors.append((pair[0], pair[1]))
     return errors

@@ -24,9 +24,7 @@ from results_file import write_results  # benchmarks/ is on sys.path when a scri
 from tabulate import tabulate
 
 import lifelong_pose as lp
-from lifelong_pose.geometry import get_layout
-from lifelong_pose.models import build_lifter
-from lifelong_pose.runner.checkpoint import load_checkpoint
+from lifelong_pose.runner.checkpoint import lifter_after
 from lifelong_pose.runner.record import load_record
 from lifelong_pose.runner.tables import mean_std_cell
 from lifelong_pose.scenario import Scenario
@@ -37,21 +35,13 @@ ROWS = ("source_only", "poseda_GPA_only", "poseda_LPA_only", "poseda_GPA_plus_LP
 def size_ratios(run_dir: Path, scenario: Scenario) -> list[float]:
     """Predicted / true mean root distance on each target's test split, right after adapting to it."""
     record = load_record(run_dir)
-    params = record["strategy"]["params"]
-    model = build_lifter(
-        params["lifter"],
-        num_joints=get_layout(record["data"]["layout"]).num_joints,
-        profile=record["profile"],
-        receptive_field=params["receptive_field"],
-    )
     adapts = not record["strategy"]["id"].startswith("source_only")
     ratios = []
     for target in range(1, scenario.num_domains):
-        model.load_state_dict(load_checkpoint(run_dir, target if adapts else 0)["model"])
-        model.eval()
+        model = lifter_after(run_dir, record, target if adapts else 0)
         test = scenario.test_data(target)
         with torch.no_grad():
-            predicted = model(test.x2d[test.window_indices(params["receptive_field"])])
+            predicted = model(test.x2d[test.window_indices(model.receptive_field)])
         ratios.append(float(predicted.norm(dim=-1).mean() / test.X3d.norm(dim=-1).mean()))
     return ratios
 

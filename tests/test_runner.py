@@ -283,3 +283,24 @@ def test_a_temporal_lifter_runs_end_to_end(tiny_scenario: str, tmp_path: Path) -
     assert record["strategy"]["params"]["lifter"] == "videopose"
     assert record["strategy"]["params"]["receptive_field"] == 27
     assert record["status"] == "complete" and len(record["matrices"]["mpjpe"]) == 3
+
+
+def test_lifter_after_rebuilds_the_recorded_lifter_and_its_error(tiny_scenario: str, tmp_path: Path) -> None:
+    """An analysis of a finished run gets the lifter each domain left, as the runner tested it."""
+    import lifelong_pose as lp
+    from lifelong_pose.runner.checkpoint import lifter_after
+
+    record = run(_config(tiny_scenario, tmp_path / "run"))
+    scenario = lp.make(tiny_scenario)
+    for domain in range(3):
+        model = lifter_after(tmp_path / "run", record, domain)
+        assert not model.training
+        saved = load_checkpoint(tmp_path / "run", domain)["model"]
+        assert all(torch.equal(model.state_dict()[key], value) for key, value in saved.items())
+        test = scenario.test_data(domain)
+        with torch.no_grad():
+            predicted = model(test.x2d[test.window_indices(model.receptive_field)])
+        error_mm = 1000.0 * float((predicted - test.X3d).norm(dim=-1).mean())
+        assert error_mm == pytest.approx(record["matrices"]["mpjpe"][domain][domain], rel=1e-4)
+    with pytest.raises(FileNotFoundError, match=r"domain-03\.pt is missing"):
+        lifter_after(tmp_path / "run", record, 3)

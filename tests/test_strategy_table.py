@@ -41,7 +41,7 @@ def test_a_row_averages_finished_seeds_only_and_names_the_failed_ones() -> None:
     assert row[0] == "no prior (1 of 3 seeds failed)"
     assert row[1] == "55.0 ± 0.0"  # both finished seeds: (50 + 60) / 2
     assert row[2] == "15.0 ± 7.1"  # final avg 10 and 20: sample std 7.07
-    assert row[-1] == "5.0 ± 0.0"  # seconds on the targets: 2 + 3
+    assert row[-1] == "5.0 ± 0.0"  # adapting_seconds of the made-up train_s fields: 2 + 3, not a timing
     lines = failures({"no prior": records})
     assert lines[2] == "- no prior, seed 2: failed after 1 domains: ValueError: a source pose has no extent"
 

@@ -24,7 +24,7 @@ def tiny(profile: Profile = "quick", targets: int = 1, fps: float = 25.0) -> Str
 
 def tiny_session(profile: Profile = "quick") -> StreamDefinition:
     """One subject walking in three takes before one Human3.6M camera, then a second subject (v2 world)."""
-    from lifelong_pose.datasets.spec import Selection
+    from lifelong_pose.datasets.spec import take_split
     from lifelong_pose.world.sim_spec import H36MRig, SimDataset, SimDomainSpec, SubjectTraits
 
     session = SimDataset(
@@ -39,8 +39,7 @@ def tiny_session(profile: Profile = "quick") -> StreamDefinition:
         SimDomainSpec(
             f"tiny_{subject}",
             session,
-            train=Selection(subjects=(subject,), takes="all_but_last"),
-            test=Selection(subjects=(subject,), takes="last"),
+            **take_split(subject),
             labelled=index == 0,
             stride=5,
             test_stride=5,

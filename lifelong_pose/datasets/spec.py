@@ -48,9 +48,16 @@ class Selection:
             raise ValueError(f"Selection: takes must be one of {', '.join(TAKES)}, got {self.takes!r}")
 
 
-def take_split(subject: str) -> tuple[Selection, Selection]:
-    """Human3.6M's split of one subject: all but the last take of every action train, the last tests."""
-    return Selection(subjects=(subject,), takes="all_but_last"), Selection(subjects=(subject,), takes="last")
+def take_split(subject: str) -> dict[str, Selection]:
+    """Human3.6M's split of one subject: all but the last take of every action train, the last tests.
+
+    Returned as the ``train`` and ``test`` keywords of a domain spec (``**take_split("S1")``), so
+    the real and simulated streams and their tests share one definition of the split.
+    """
+    return {
+        "train": Selection(subjects=(subject,), takes="all_but_last"),
+        "test": Selection(subjects=(subject,), takes="last"),
+    }
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,30 @@ def load_checkpoint(run_dir: Path, domain: int, device: str = "cpu") -> dict[str
     return torch.load(path, map_location=device, weights_only=True)
 
 
+def lifter_after(run_dir: Path, record: dict[str, Any], domain: int, device: str = "cpu") -> torch.nn.Module:
+    """The run's lifter as it stood after ``domain``, in eval mode, for analyses of finished runs.
+
+    Rebuilt from ``record`` (the run's ``result.json``: lifter, receptive field, profile, layout)
+    and loaded from that domain's checkpoint, so a script reading run folders needs neither the
+    strategy nor its options.
+
+    Raises:
+        FileNotFoundError: naming the missing checkpoint.
+    """
+    from lifelong_pose.geometry import get_layout
+    from lifelong_pose.models import build_lifter
+
+    params = record["strategy"]["params"]
+    model = build_lifter(
+        params["lifter"],
+        num_joints=get_layout(record["data"]["layout"]).num_joints,
+        profile=record["profile"],
+        receptive_field=params["receptive_field"],
+    )
+    model.load_state_dict(load_checkpoint(run_dir, domain, device)["model"])
+    return model.to(device).eval()
+
+
 def state_bytes(state: Any) -> int:
     """Bytes of every tensor in a nested state (what a strategy keeps between domains)."""
     if isinstance(state, torch.Tensor):
