@@ -1,11 +1,16 @@
-"""Does the quick profile's source budget converge? 4x the budget must improve the source error by < 10 %.
+"""Does the quick profile's budget converge? 4x the budget must improve the error by < 10 %.
 
 For every built-in stream (sim, quick) and seeds 0, 1, 2, trains ``source_only`` with the quick
 profile's source budget and with four times it, and writes ``benchmarks/results/convergence.md``:
 the source's test MPJPE after each, the relative improvement of the longer run, and whether it
 stays under 10 % (DESIGN.md section 8: methods are compared at convergence, not at an arbitrary stop).
 
+With ``--strategy oracle`` (or any adapting strategy) it checks the *target* budget instead
+(``adapt_steps``): each target's MPJPE right after adapting to it, at the quick budget and at four
+times it, one row per target, in ``benchmarks/results/convergence_STRATEGY.md``.
+
     python benchmarks/convergence.py [--seeds 0,1,2] [--scenarios cross_scenario,...] [--factor 4]
+    python benchmarks/convergence.py --strategy oracle --scenarios cross_dataset [--out runs/convergence]
 
 The budget runs use the source cache, so the other tables (domain gap, strategies) start from
 these very sources.
@@ -22,7 +27,8 @@ from tabulate import tabulate
 
 import lifelong_pose as lp
 from lifelong_pose.cli.run import parse_seeds
-from lifelong_pose.runner.convergence import check_budget
+from lifelong_pose.registry import load_entry_point
+from lifelong_pose.runner.convergence import BudgetCheck, check_budget, check_target_budget
 from lifelong_pose.runner.tables import mean_std_cell
 from lifelong_pose.training.params import LifterParams
 
@@ -34,45 +40,77 @@ def main() -> None:
     parser.add_argument("--seeds", type=parse_seeds, default=[0, 1, 2])
     parser.add_argument("--scenarios", default=SCENARIOS)
     parser.add_argument("--factor", type=int, default=4)
+    parser.add_argument(
+        "--strategy", default="source_only", help="source_only: the source budget; else its target budget"
+    )
     parser.add_argument("--steps", type=int, default=None, help="the budget to check (default: the quick profile's)")
     parser.add_argument("--out", default="runs/convergence", help="run folders (resumed if present)")
-    parser.add_argument("--results", default=str(Path(__file__).parent / "results" / "convergence.md"))
+    parser.add_argument("--results", default=None, help="default: benchmarks/results/convergence[_STRATEGY].md")
     args = parser.parse_args()
-    steps = args.steps or LifterParams().steps
+    source = args.strategy == "source_only"
+    results = args.results or str(
+        Path(__file__).parent / "results" / ("convergence.md" if source else f"convergence_{args.strategy}.md")
+    )
+    if source:
+        steps = args.steps or LifterParams().steps
+    else:
+        spec = lp.strategy_registry.spec(args.strategy)
+        params = load_entry_point(spec.entry_point).default_params("quick", **spec.kwargs)
+        if not hasattr(params, "adapt_steps"):
+            parser.error(f"strategy {args.strategy!r} does not adapt to targets (no adapt_steps): nothing to check")
+        steps = args.steps or params.adapt_steps
     rows = []
     for scenario in args.scenarios.split(","):
-        checks = []
+        checks: list[list[BudgetCheck]] = []  # per seed: one check (source) or one per target
         for seed in args.seeds:
             tick = time.perf_counter()
-            checks.append(check_budget(scenario, Path(args.out) / scenario, steps=steps, factor=args.factor, seed=seed))
-            print(f"{scenario} seed {seed}: {checks[-1]} [{time.perf_counter() - tick:.0f} s]", flush=True)
-        rows.append(
-            [
-                lp.scenario_registry.spec(scenario).id,
-                steps,
-                mean_std_cell([c.error for c in checks]),
-                mean_std_cell([c.longer_error for c in checks]),
-                mean_std_cell([100 * c.improvement for c in checks]),
-                "yes" if all(c.converged() for c in checks) else "NO",
-            ]
-        )
+            if source:
+                found = [check_budget(scenario, Path(args.out) / scenario, steps=steps, factor=args.factor, seed=seed)]
+            else:
+                folder = Path(args.out) / scenario / args.strategy
+                found = check_target_budget(
+                    scenario, folder, strategy=args.strategy, adapt_steps=steps, factor=args.factor, seed=seed
+                )
+            checks.append(found)
+            print(f"{scenario} seed {seed}: {found} [{time.perf_counter() - tick:.0f} s]", flush=True)
+        scenario_id = lp.scenario_registry.spec(scenario).id
+        names = [] if source else lp.make(scenario).domain_names
+        for index in range(len(checks[0])):
+            column = [seed_checks[index] for seed_checks in checks]
+            rows.append(
+                [
+                    scenario_id if source else f"{scenario_id}: {names[index + 1]}",
+                    steps,
+                    mean_std_cell([c.error for c in column]),
+                    mean_std_cell([c.longer_error for c in column]),
+                    mean_std_cell([100 * c.improvement for c in column]),
+                    "yes" if all(c.converged() for c in column) else "NO",
+                ]
+            )
+    what = "source" if source else f"{args.strategy} target"
     headers = [
-        "stream",
-        "quick source budget (steps)",
-        "source MPJPE (mm)",
+        "stream" if source else "stream: target",
+        f"quick {what} budget (steps)",
+        "source MPJPE (mm)" if source else "target MPJPE after adapting (mm)",
         f"at {args.factor}x the budget",
         "improvement (%)",
         "converged (< 10 %, every seed)",
     ]
     seeds = ",".join(map(str, args.seeds))
+    command = f"python benchmarks/convergence.py --seeds {seeds} --scenarios {args.scenarios}"
+    measured = (
+        "`source_only` trained for the quick budget and for {f} times it, its MPJPE on the source's own test split"
+        if source
+        else f"`{args.strategy}` adapted to each target for the quick budget and for {{f}} times it (the same "
+        "source), its MPJPE on that target's test split right after adapting to it"
+    ).format(f=args.factor)
     write_results(
-        args.results,
+        results,
         [
-            "# Convergence of the quick profile's source budget (sim)",
+            f"# Convergence of the quick profile's {what} budget (sim)",
             "",
-            f"Made by `python benchmarks/convergence.py --seeds {seeds} --scenarios {args.scenarios}` on a 2-core "
-            f"CPU: `source_only` trained for the quick budget and for {args.factor} times it, its MPJPE on the "
-            "source's own test split, mean ± std over seeds (world seed 0).",
+            f"Made by `{command}{'' if source else f' --strategy {args.strategy}'}` on a 2-core CPU: {measured}, "
+            "mean ± std over seeds (world seed 0).",
             "",
             tabulate(rows, headers=headers, tablefmt="github"),
             "",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lifelong_pose.runner.convergence import BudgetCheck, check_budget
+from lifelong_pose.runner.convergence import BudgetCheck, check_budget, check_target_budget
 from lifelong_pose.training.params import AdaptationParams, LifterParams
 from lifelong_pose.training.schedule import batches_per_epoch, learning_rate
 
@@ -99,3 +99,31 @@ def test_check_budget_trains_the_budget_and_four_times_it(temporary_scenario_id:
     assert check.error == short["matrices"]["mpjpe"][0][0] and check.longer_error == long["matrices"]["mpjpe"][0][0]
     again = check_budget(scenario, tmp_path, steps=10, options={"batch_size": 16})  # finished runs are resumed
     assert again == check
+
+
+def test_check_target_budget_compares_each_target_after_adapting(temporary_scenario_id: str, tmp_path: Path) -> None:
+    """The oracle's target budget: one check per target, read from the diagonal of both runs."""
+    import lifelong_pose as lp
+    from lifelong_pose.runner.record import load_record
+
+    scenario = f"{temporary_scenario_id}-v0"
+    lp.scenario_registry.register(scenario, "tiny_streams:tiny_session")
+    options = {"batch_size": 16, "steps": 10}
+    checks = check_target_budget(scenario, tmp_path, adapt_steps=5, factor=2, options=options)
+    short, long = (load_record(tmp_path / f"adapt_steps-{n}" / "seed-0") for n in (5, 10))
+    assert short["strategy"]["id"] == "oracle-v0" and short["strategy"]["params"]["adapt_steps"] == 5
+    assert long["strategy"]["params"]["adapt_steps"] == 10 and long["strategy"]["params"]["steps"] == 10
+    targets = len(short["domains"]) - 1
+    assert targets >= 1 and len(checks) == targets
+    for j, check in enumerate(checks, start=1):
+        assert (check.steps, check.factor) == (5, 2)
+        assert check.error == short["matrices"]["mpjpe"][j][j] and check.longer_error == long["matrices"]["mpjpe"][j][j]
+
+
+@pytest.mark.parametrize(("budget", "factor"), [(0, 4), (-3, 4), (10, 1), (10, 0)])
+def test_budget_checks_refuse_a_budget_that_compares_nothing(budget: int, factor: int, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"a budget check needs adapt_steps >= 1 and factor >= 2"):
+        check_target_budget("cross_dataset", tmp_path, adapt_steps=budget, factor=factor)
+    with pytest.raises(ValueError, match=r"a budget check needs steps >= 1 and factor >= 2"):
+        check_budget("cross_dataset", tmp_path, steps=budget, factor=factor)
+    assert not any(tmp_path.iterdir())  # refused before any run folder exists
