@@ -44,6 +44,7 @@ def main() -> None:
         "--strategy", default="source_only", help="source_only: the source budget; else its target budget"
     )
     parser.add_argument("--steps", type=int, default=None, help="the budget to check (default: the quick profile's)")
+    parser.add_argument("--source-steps", type=int, default=None, help="with --strategy: the source budget (CI smoke)")
     parser.add_argument("--out", default="runs/convergence", help="run folders (resumed if present)")
     parser.add_argument("--results", default=None, help="default: benchmarks/results/convergence[_STRATEGY].md")
     args = parser.parse_args()
@@ -69,7 +70,13 @@ def main() -> None:
             else:
                 folder = Path(args.out) / scenario / args.strategy
                 found = check_target_budget(
-                    scenario, folder, strategy=args.strategy, adapt_steps=steps, factor=args.factor, seed=seed
+                    scenario,
+                    folder,
+                    strategy=args.strategy,
+                    adapt_steps=steps,
+                    factor=args.factor,
+                    seed=seed,
+                    options=None if args.source_steps is None else {"steps": args.source_steps},
                 )
             checks.append(found)
             print(f"{scenario} seed {seed}: {found} [{time.perf_counter() - tick:.0f} s]", flush=True)
@@ -98,6 +105,9 @@ def main() -> None:
     ]
     seeds = ",".join(map(str, args.seeds))
     command = f"python benchmarks/convergence.py --seeds {seeds} --scenarios {args.scenarios}"
+    command += "" if source else f" --strategy {args.strategy}"
+    command += "" if args.steps is None else f" --steps {args.steps}"
+    command += "" if args.source_steps is None else f" --source-steps {args.source_steps}"
     measured = (
         "`source_only` trained for the quick budget and for {f} times it, its MPJPE on the source's own test split"
         if source
@@ -109,8 +119,7 @@ def main() -> None:
         [
             f"# Convergence of the quick profile's {what} budget (sim)",
             "",
-            f"Made by `{command}{'' if source else f' --strategy {args.strategy}'}` on a 2-core CPU: {measured}, "
-            "mean ± std over seeds (world seed 0).",
+            f"Made by `{command}` on a 2-core CPU: {measured}, mean ± std over seeds (world seed 0).",
             "",
             tabulate(rows, headers=headers, tablefmt="github"),
             "",
