@@ -44,7 +44,7 @@ class PoseDAParams(AugmentationParams):
         gpa: align each source pose to a target 2D pose's box and root (section 3.2).
         lpa: augment source poses with the adversarial generator (section 3.3).
         adapt_steps: (inherited) lifter steps per target; 500 in the quick profile (each also
-            trains the critic), against 2000 for the oracle's plain fine-tuning.
+            trains the critic), against 8000 for the oracle's plain fine-tuning.
         warmup_steps: generator and critic steps before the lifter first trains on augmented pairs
             (section 4.2: 5 epochs; the paper profile's 5000 steps are about 5 passes over 3DHP's
             test set at batch 1024); run once, on the first target.
