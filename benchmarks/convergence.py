@@ -108,12 +108,16 @@ def main() -> None:
     command += "" if source else f" --strategy {args.strategy}"
     command += "" if args.steps is None else f" --steps {args.steps}"
     command += "" if args.source_steps is None else f" --source-steps {args.source_steps}"
-    measured = (
-        "`source_only` trained for the quick budget and for {f} times it, its MPJPE on the source's own test split"
-        if source
-        else f"`{args.strategy}` adapted to each target for the quick budget and for {{f}} times it (the same "
-        "source), its MPJPE on that target's test split right after adapting to it"
-    ).format(f=args.factor)
+    if source:
+        measured = (
+            f"`source_only` trained for the quick budget and for {args.factor} times it, its MPJPE on the source's "
+            "own test split"
+        )
+    else:
+        measured = (
+            f"`{args.strategy}` adapted to each target for the quick budget and for {args.factor} times it (the "
+            "same source), its MPJPE on that target's test split right after adapting to it"
+        )
     write_results(
         results,
         [

@@ -29,7 +29,6 @@ from tabulate import tabulate
 
 import lifelong_pose as lp
 from lifelong_pose.cli.run import parse_seeds
-from lifelong_pose.runner.record import load_record
 from lifelong_pose.runner.run import RunConfig, run
 from lifelong_pose.runner.tables import matrix_table, mean_std_cell
 
@@ -81,7 +80,7 @@ def main() -> None:
                 )
                 record = run(config)
                 print(f"{scenario} {strategy} seed {seed}: {time.perf_counter() - tick:.1f} s", flush=True)
-                records[strategy].append(load_record(out) if resume else record)
+                records[strategy].append(record)  # run() returns a finished folder's record as it reads it
             first = records[strategy][0]
             table = matrix_table(records[strategy], tablefmt="github")
             lines += [f"## {strategy} on {first['scenario']['id']}", "", table, ""]

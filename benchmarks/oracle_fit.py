@@ -23,6 +23,7 @@ from results_file import write_results  # benchmarks/ is on sys.path when a scri
 from tabulate import tabulate
 
 import lifelong_pose as lp
+from lifelong_pose.metrics.pose import mpjpe
 from lifelong_pose.runner.checkpoint import lifter_after
 from lifelong_pose.runner.record import load_record
 from lifelong_pose.runner.tables import mean_std_cell
@@ -39,7 +40,7 @@ def split_errors(run_dir: Path, scenario: Scenario) -> list[tuple[float, float]]
         for data in (scenario.privileged_train_data(target), scenario.test_data(target)):
             with torch.no_grad():
                 predicted = model(data.x2d[data.window_indices(model.receptive_field)])
-            pair.append(1000.0 * float((predicted - data.X3d).norm(dim=-1).mean()))
+            pair.append(1000.0 * float(mpjpe(predicted, data.X3d).mean()))
         errors.append((pair[0], pair[1]))
     return errors
 

@@ -123,13 +123,14 @@ def run_row(
         try:
             record = run(config)
         except Exception as error:
-            if not (folder / "result.json").exists() or load_record(folder)["status"] != "failed":
+            failed = load_record(folder) if (folder / "result.json").exists() else None
+            if failed is None or failed["status"] != "failed":
                 raise  # bad options, before anything ran: not a result
             print(f"{scenario} | {name} | seed {seed}: failed ({type(error).__name__}: {error})", flush=True)
-            records.append(load_record(folder))
+            records.append(failed)
             continue
         print(f"{scenario} | {name} | seed {seed}: {time.perf_counter() - tick:.1f} s", flush=True)
-        records.append(load_record(folder) if existing is not None else record)
+        records.append(record)  # run() returns a finished folder's record as it reads it
     return records
 
 

@@ -119,5 +119,5 @@ def _matrices_at(
             resume=(folder / "result.json").exists(),
         )
         record = run(config)  # raises (after marking its record failed) when a run fails
-        matrices[steps] = [[float(value) for value in row] for row in record["matrices"]["mpjpe"]]
+        matrices[steps] = record["matrices"]["mpjpe"]
     return matrices
