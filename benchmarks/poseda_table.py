@@ -1,7 +1,8 @@
 """PoseDA and the forgetting-mitigation plugins against source_only, 3 seeds, two streams.
 
 Runs, on ``cross_dataset`` and ``cross_scenario`` (sim, quick profile), through the same runner as
-``lifelong-pose run``: ``source_only``; ``poseda`` with GPA only, LPA only and both; ``poseda``
+``lifelong-pose run``: ``source_only``; ``poseda`` with GPA only, LPA only and both, with every pair aligned (the
+earlier reading) and with the GAN trained in the warm-up only; ``poseda``
 with each plugin. Writes ``benchmarks/results/poseda.md``: per row, mean ± std over seeds of
 
 - target MPJPE: mean over targets j of R[j, j] (error on a target right after adapting to it;
@@ -25,9 +26,11 @@ from strategy_table import Row, stream_table, table_arguments, table_command
 # row name -> (strategy, strategy options, plugins)
 ROWS: dict[str, Row] = {
     "source_only": ("source_only", {}, []),
-    "poseda GPA only": ("poseda", {"lpa": False}, []),
+    "poseda GPA only": ("poseda", {"lpa": False, "source_pairs": "aligned"}, []),  # the official release
     "poseda LPA only": ("poseda", {"gpa": False}, []),
     "poseda GPA + LPA": ("poseda", {}, []),
+    "poseda (every pair aligned)": ("poseda", {"source_pairs": "aligned"}, []),
+    "poseda (GAN in warm-up only)": ("poseda", {"gan_epochs": "warmup"}, []),
     "poseda + ema": ("poseda", {}, ["ema"]),
     "poseda + replay": ("poseda", {}, ["replay"]),
     "poseda + ewc": ("poseda", {}, ["ewc"]),

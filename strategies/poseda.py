@@ -9,9 +9,9 @@ camera intrinsics. It never reads target 3D. At every training step on a target:
 3. LPA: a generator changes bone angles, bone lengths and the rotation of the source poses; an
    anchor discriminator on the KCS of five body parts, trained against *source* 3D only, keeps
    them plausible (WGAN, 5 critic updates per generator update);
-4. GPA: each source or augmented pose is placed before the target camera where its paired target
-   2D pose is (box size and root position, equations 4-9) and projected with that camera;
-5. the lifter trains on source and augmented pairs mixed 1:1.
+4. GPA: each augmented pose is placed before the target camera where its paired target 2D pose
+   is (box size and root position, equations 4-9) and projected with that camera;
+5. the lifter trains on original source pairs and augmented pairs mixed 1:1 (Algorithm 1).
 
 In a stream, the strategy does this for every target in turn with the same kept source.
 """
@@ -19,7 +19,7 @@ In a stream, the strategy does this for every target in turn with the same kept 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 
@@ -48,7 +48,14 @@ class PoseDAParams(AugmentationParams):
         warmup_steps: generator and critic steps before the lifter first trains on augmented pairs
             (section 4.2: 5 epochs; the paper profile's 5000 steps are about 5 passes over 3DHP's
             test set at batch 1024); run once, on the first target.
-        mix_ratio: share of augmented pairs in each lifter batch (0.5 is the paper's 1:1).
+        mix_ratio: share of generated pairs in each lifter batch (0.5 is the paper's 1:1).
+        source_pairs: what the rest of each batch is: ``original`` source pairs (their own 2D and
+            camera: Algorithm 1's mix of ``(J2D_src, J3D_src)`` with the augmented pairs) or
+            ``aligned`` (every source pose placed before the target camera too, as the official
+            GPA-only release trains; what this suite did before).
+        gan_epochs: when the generator and critic train: ``all`` (Algorithm 1: at every step of
+            every target epoch) or ``warmup`` (the supplement: "only train the generator and
+            discriminator at the first 5 epochs"; here: the ``warmup_steps`` before the lifter).
         copy_missing: synthetic 2D poses inherit their paired target pose's missing joints.
         gan_lr: (inherited) section 4.2: 1e-4 for all networks.
         critic_steps: critic updates per generator update (supplement: 5).
@@ -62,6 +69,8 @@ class PoseDAParams(AugmentationParams):
     lpa: bool = True
     warmup_steps: int = 100
     mix_ratio: float = 0.5
+    source_pairs: Literal["original", "aligned"] = "original"
+    gan_epochs: Literal["all", "warmup"] = "all"
     copy_missing: bool = True
     critic_steps: int = 5
     clip: float = 0.01
@@ -74,6 +83,10 @@ class PoseDAParams(AugmentationParams):
             raise ValueError("poseda needs gpa=true or lpa=true (with both off it only fine-tunes on the source)")
         if not 0 <= self.mix_ratio <= 1:
             raise ValueError(f"mix_ratio must be in [0, 1], got {self.mix_ratio}")
+        if self.source_pairs not in ("original", "aligned"):
+            raise ValueError(f"source_pairs must be 'original' or 'aligned', got {self.source_pairs!r}")
+        if self.gan_epochs not in ("all", "warmup"):
+            raise ValueError(f"gan_epochs must be 'all' or 'warmup', got {self.gan_epochs!r}")
         check_at_least(self, 0, "warmup_steps")
         check_at_least(self, 1, "critic_steps", "noise_dim", "discriminator_width")
         check_positive(self, "clip")
@@ -99,10 +112,14 @@ class PoseDA(LifelongStrategy):
       the mean critic score of the pose after each stage, weights equal. KCS is rotation
       invariant, so the rotation stage gets no gradient from the critic: its rotations stay
       the (bounded, noise-driven) ones the generator starts with.
-    - [3.4, alg. 1] The critic trains at every step and the generator every ``critic_steps``-th.
-      The generator and critic see source poses only, so they are warmed up once (on the first
-      target, ``warmup_steps`` critic steps) and carried
-      to later targets.
+    - [3.4, alg. 1] The critic trains at every step and the generator every ``critic_steps``-th,
+      through every target epoch (``gan_epochs=all``, Algorithm 1); the supplement's "only ... at
+      the first 5 epochs" is ``gan_epochs=warmup``. The generator and critic see source poses
+      only, so they are warmed up once (on the first target, ``warmup_steps`` critic steps) and
+      carried to later targets.
+    - [alg. 1] The non-augmented half of each batch is the original source pairs, their own 2D
+      and camera (``source_pairs=original``); the official GPA-only release aligns every source
+      pose (``source_pairs=aligned``).
     - [3.2] GPA uses each target frame's visible joints; synthetic 2D poses get their target's
       missing joints (``copy_missing``); projection applies the target camera's distortion.
     - [4.2] The lifter's loss is the run's pose loss (MPJPE by default), the same as its source
@@ -206,33 +223,55 @@ class PoseDA(LifelongStrategy):
 
     # -- the training batch -------------------------------------------------------------------
     def prepare_batch(self, batch: tuple[torch.Tensor, ...], *, update: bool) -> tuple[torch.Tensor, ...]:
-        """A target batch ``(x2d, intrinsics, task)`` -> a labelled synthetic batch of the same size."""
+        """A target batch ``(x2d, intrinsics, task)`` -> a labelled batch of the same size.
+
+        The first ``mix_ratio`` of the rows are generated for the target (LPA-augmented if
+        ``lpa``, placed before the target camera if ``gpa``); the rest are original source pairs
+        (``source_pairs=original``) or source poses placed before the target camera
+        (``source_pairs=aligned``, with ``gpa``).
+        """
         if len(batch) == 4:  # the labelled source
             return batch
+        p = self.params
         source_pool = self.kept_source()
         x2d_target, intrinsics_target, task = batch
         size, frames = x2d_target.shape[:2]
         centre = frames // 2
-        if update and self.params.lpa:
+        if update and p.lpa and p.gan_epochs == "all":
             self.augmenter_step(size)
         source = source_pool.sample(size, self._generator)
+        mixed = round(p.mix_ratio * size)
         poses = source.X3d
-        augmented = round(self.params.mix_ratio * size) if self.params.lpa else 0
-        if augmented:
-            poses = torch.cat([self.augment(poses[:augmented]), poses[augmented:]])
-        target_visible = (x2d_target != 0).any(dim=-1)
+        if p.lpa and mixed:
+            poses = torch.cat([self.augment(poses[:mixed]), poses[mixed:]])
+        made = size if p.gpa and p.source_pairs == "aligned" else mixed  # rows made for the target
+        x2d, intrinsics = source.x2d, source.intrinsics
+        if made:
+            x2d_made, intrinsics_made = self._made_2d(poses[:made], source, made, x2d_target, intrinsics_target)
+            x2d = torch.cat([x2d_made, source.x2d[made:]])
+            intrinsics = torch.cat([intrinsics_made, source.intrinsics[made:]])
+        return x2d, poses[:, centre], intrinsics, task
+
+    def _made_2d(
+        self, poses: torch.Tensor, source: SourceBatch, made: int, x2d_target: torch.Tensor, intrinsics: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """2D and cameras of the first ``made`` rows: aligned to their target (GPA) or at the source's place."""
+        target_visible = (x2d_target[:made] != 0).any(dim=-1)
         if self.params.gpa:
-            x2d, intrinsics = self._aligned_2d(poses, source, x2d_target, intrinsics_target, target_visible)
-        else:
-            x2d, intrinsics = self._source_camera_2d(poses, source, augmented)
+            x2d, cameras = self._aligned_2d(
+                poses, source.root[:made], x2d_target[:made], intrinsics[:made], target_visible
+            )
+        else:  # projected where the source pose stood, with its own camera
+            cameras = source.intrinsics[:made]
+            x2d = project_to_2d(poses + source.root[:made, :, None], cameras[:, None])
         if self.params.copy_missing:
             x2d = x2d * target_visible.unsqueeze(-1)
-        return x2d, poses[:, centre], intrinsics, task
+        return x2d, cameras
 
     def _aligned_2d(
         self,
         poses: torch.Tensor,
-        source: SourceBatch,
+        source_root: torch.Tensor,
         x2d_target: torch.Tensor,
         intrinsics_target: torch.Tensor,
         visible: torch.Tensor,
@@ -244,18 +283,9 @@ class PoseDA(LifelongStrategy):
         root = global_position_alignment(
             poses[:, centre], x2d_target[:, centre], intrinsics_target, visible[:, centre]
         )  # (B, 3)
-        motion = source.root - source.root[:, centre : centre + 1]  # the source's root motion in the window
+        motion = source_root - source_root[:, centre : centre + 1]  # the source's root motion in the window
         camera_frame = poses + (root[:, None] + motion)[:, :, None]
         return project_to_2d(camera_frame, intrinsics_target[:, None]), intrinsics_target
-
-    def _source_camera_2d(
-        self, poses: torch.Tensor, source: SourceBatch, augmented: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """No GPA: augmented poses projected where the source pose stood; source pairs keep their 2D."""
-        projected = project_to_2d(
-            poses[:augmented] + source.root[:augmented, :, None], source.intrinsics[:augmented, None]
-        )
-        return torch.cat([projected, source.x2d[augmented:]]), source.intrinsics
 
     # -- what crosses domains -----------------------------------------------------------------
     def auxiliary_modules(self) -> dict[str, torch.nn.Module]:

@@ -40,7 +40,7 @@ def _target_batch(stream: Any, size: int = 12) -> tuple[torch.Tensor, torch.Tens
 
 
 def test_gpa_puts_each_source_pose_on_its_target_root_and_box(tiny_scenario: str) -> None:
-    strategy, stream = _strategy_with_source(tiny_scenario, lpa=False)
+    strategy, stream = _strategy_with_source(tiny_scenario, lpa=False, source_pairs="aligned")
     x2d_target, intrinsics, task = _target_batch(stream)
     x2d, X3d, used_intrinsics, _ = strategy.prepare_batch((x2d_target, intrinsics, task), update=False)
     assert x2d.shape == x2d_target.shape and X3d.shape == (12, 17, 3)
@@ -70,8 +70,33 @@ def test_lpa_mixes_augmented_and_source_pairs_one_to_one(tiny_scenario: str) -> 
     assert all(torch.isclose(strategy.source.intrinsics, k).all(dim=-1).any() for k in intrinsics)
 
 
+def test_by_default_half_the_batch_is_original_source_pairs_as_in_algorithm_1(tiny_scenario: str) -> None:
+    """Augmented and aligned pairs first, then source pairs with their own 2D and camera, untouched."""
+    strategy, stream = _strategy_with_source(tiny_scenario)
+    x2d_target, intrinsics, task = _target_batch(stream, size=10)
+    x2d, X3d, used_intrinsics, _ = strategy.prepare_batch((x2d_target, intrinsics, task), update=False)
+    pool = strategy.source
+    is_source = torch.stack([torch.isclose(pool.X3d, pose, atol=1e-7).all(dim=(-1, -2)).any() for pose in X3d])
+    assert is_source.tolist() == [False] * 5 + [True] * 5
+    # the generated half stands on its target's root and uses its camera; the source half keeps its own
+    assert torch.allclose(x2d[:5, 0, 0], x2d_target[:5, 0, 0], atol=1e-5)
+    assert torch.equal(used_intrinsics[:5], intrinsics[:5])
+    for frame, pose, camera in zip(x2d[5:, 0], X3d[5:], used_intrinsics[5:], strict=True):
+        match = torch.isclose(pool.X3d, pose, atol=1e-7).all(dim=(-1, -2))
+        assert torch.equal(pool.x2d[match][0], frame) and torch.equal(pool.intrinsics[match][0], camera)
+
+
+def test_gan_in_warmup_only_leaves_the_generator_fixed_while_the_lifter_trains(tiny_scenario: str) -> None:
+    for schedule, changes in (("warmup", False), ("all", True)):
+        strategy, stream = _strategy_with_source(tiny_scenario, gan_epochs=schedule, critic_steps=1)
+        before = {k: v.clone() for k, v in strategy.augment_generator.state_dict().items()}
+        strategy.prepare_batch(_target_batch(stream, size=8), update=True)
+        after = strategy.augment_generator.state_dict()
+        assert any(not torch.equal(before[k], after[k]) for k in before) == changes, schedule
+
+
 def test_synthetic_pairs_copy_the_targets_missing_joints(tiny_scenario: str) -> None:
-    strategy, stream = _strategy_with_source(tiny_scenario, lpa=False)
+    strategy, stream = _strategy_with_source(tiny_scenario, lpa=False, source_pairs="aligned")
     x2d_target, intrinsics, task = _target_batch(stream, size=6)
     x2d_target = x2d_target.clone()
     x2d_target[0, 0, 5] = 0  # joint 5 of frame 0 was not observed
@@ -145,10 +170,12 @@ def test_lifelong_loop_keeps_training_on_targets(tiny_scenario: str, tmp_path: P
         ({"critic_steps": 0}, "critic_steps must be >= 1"),
         ({"length_limit": 1.0}, "length_limit"),
         ({"clip": 0.0}, "clip must be > 0"),
+        ({"source_pairs": "both"}, "'source_pairs' expects one of 'original', 'aligned'"),
+        ({"gan_epochs": "some"}, "'gan_epochs' expects one of 'all', 'warmup'"),
     ],
 )
 def test_bad_options_are_clear_errors(options: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         make_strategy("poseda", context=RunContext(num_joints=17, layout="h36m17"), **options)
 
 
