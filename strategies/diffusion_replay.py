@@ -4,13 +4,14 @@ Peng, Xue, Wang, Chen, "Lifelong Domain Adaptive 3D Human Pose Estimation" (arXi
 AAAI 2026). The lifter is trained on the labelled source, then adapted to each target in turn
 from the target's 2D poses alone; no earlier domain's data is kept. At every step on a target:
 
-1. the lifter predicts the 3D of the target batch (every frame of its window);
+1. a teacher predicts the 3D of the target batch (every frame of its window): the lifter as it
+   entered the domain, frozen (or its moving average, ``teacher=ema``);
 2. three generators (bone angle, bone length, rotation and translation), conditioned on
    pose-aware, temporal-aware and domain-aware embeddings, augment the predicted poses;
 3. the augmented poses are placed before a *source* camera and projected to 2D;
 4. a 2D critic tells the target's real 2D poses from the projected ones (Wasserstein GAN with
    gradient penalty); the generators also pay a 3D loss (stay near the prediction) and a hybrid
-   2D loss (absolute and normalised);
+   2D loss (absolute and normalised), all on the scale of the body's size;
 5. the lifter trains on the generated 2D-3D pairs.
 
 The domain-aware embedding comes from a DDIM sampler of 2D poses that has learned every earlier
@@ -21,6 +22,7 @@ poses too. The lifter leaving a domain is an exponential moving average (the ``e
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -28,6 +30,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from avalanche.core import BasePlugin
 from lifelong_pose.strategies.plugins.ema import EMAPlugin
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from lifelong_pose.geometry.alignment import box_extent, global_position_alignment, usable_rows
 from lifelong_pose.geometry.bones import bone_lengths
@@ -38,6 +41,7 @@ from lifelong_pose.models.lpa import AugmentationGenerator, Augmented
 from lifelong_pose.models.pose_diffusion import PoseDiffusion
 from lifelong_pose.training import AdaptationParams, AugmentationParams, LifelongStrategy, RunContext, TensorBatches
 from lifelong_pose.training.params import check_at_least, check_positive, videopose3d_recipe
+from lifelong_pose.training.source_pool import SourcePool
 
 # The paper's schedule: VideoPose3D with 27 frames, 40 source epochs, 30 per target, batch 1024.
 _PAPER = {
@@ -58,8 +62,18 @@ class DiffusionReplayParams(AugmentationParams):
     temporal embedding sees the predicted poses of the lifter's window.
 
     Attributes:
+        teacher: whose predictions the generators augment: ``frozen`` (the lifter as it entered
+            the domain), ``ema`` (a moving average of the adapting lifter, ``teacher_eta`` per
+            step) or ``live`` (the adapting lifter itself: the self-training loop that collapsed,
+            kept as the ablation that shows it).
+        teacher_eta: the ``ema`` teacher's weight per step.
+        generation_seed: what the generators augment: ``predicted`` target poses (seed 000) or
+            ``source`` 3D poses (the authors' AdaptPose code base); ``source`` keeps the labelled
+            source, and the record's resources say so.
         prior: ``ddim`` (the sampler's 2D poses of earlier domains), ``noise`` (Gaussian noise in
             their place, the ablation) or ``none`` (no domain-aware embedding at all).
+        sampler: ``strided`` (DDIM over ``sampler_steps`` evenly spaced steps, clean samples) or
+            ``partial`` (the first ``sampler_steps`` steps from noise: partially denoised samples).
         sampler_steps: DDIM steps per prior sample (40 of ``diffusion_steps`` = T/10; T = full).
         diffusion_steps: length ``T`` of the sampler's noising chain.
         sampler_train_steps, sampler_lr, sampler_width: how the sampler learns each domain.
@@ -67,15 +81,18 @@ class DiffusionReplayParams(AugmentationParams):
         prior_pool: prior poses drawn from the sampler once per target, among which every batch
             picks its share (at most ``replay_share`` times the target's frames).
         ema, ema_eta, ema_update: average the lifter with the ``ema`` plugin (per step or per domain).
-        adapt_steps: (inherited) lifter steps per target: 150 in the quick profile, where each step
-            also trains the generators and critic, so that the README's main command fits its time
-            (with ``sampler_train_steps`` 500 and ``prior_pool`` 2048; benchmarks/results/main_command_time.md).
+        adapt_steps: (inherited) lifter steps per target (each also trains the generators and critic).
         warmup_steps: generator and critic steps on each target before the lifter trains.
         gan_lr: (inherited) Adam rate of generators, embeddings and critic (betas 0.5, 0.9, as WGAN-GP).
         critic_steps: critic updates per generator update.
         gp_weight: weight of the gradient penalty.
         weight_3d, weight_2d, weight_normalised_2d: the generators' 3D loss and the two halves of
-            the hybrid 2D loss, against the adversarial loss (weight 1).
+            the hybrid 2D loss, against the adversarial loss (weight 1); all three are mean
+            absolute errors in units of the body's size, so equal weights weigh them equally.
+        max_size_drift: the run stops with an error when the mean total bone length of an ``ema``
+            or ``live`` teacher's predictions (every step), or of the adapted lifter's on the
+            target's frames (at the end of the target), leaves ``[1 / (1 + d), 1 + d]`` times
+            that of the lifter's predictions on the target as it entered it (a diverging adaptation).
         embed_dim, critic_width: network sizes (``generator_width`` is inherited).
         translation_limit, depth_limit: bounds of the RT generator's translation (fraction of the
             depth, log depth factor); the other bounds are inherited.
@@ -83,7 +100,11 @@ class DiffusionReplayParams(AugmentationParams):
 
     adapt_steps: int = 150
     adapt_lr: float | None = 1e-4
+    teacher: Literal["frozen", "ema", "live"] = "frozen"
+    teacher_eta: float = 0.999
+    generation_seed: Literal["predicted", "source"] = "predicted"
     prior: Literal["ddim", "noise", "none"] | None = "ddim"  # None (how --set reads "none") means "none"
+    sampler: Literal["strided", "partial"] = "strided"
     sampler_steps: int = 40
     diffusion_steps: int = 400
     sampler_train_steps: int = 500
@@ -97,9 +118,10 @@ class DiffusionReplayParams(AugmentationParams):
     warmup_steps: int = 30
     critic_steps: int = 1
     gp_weight: float = 10.0
-    weight_3d: float = 10.0
+    weight_3d: float = 1.0
     weight_2d: float = 1.0
     weight_normalised_2d: float = 1.0
+    max_size_drift: float = 0.3
     embed_dim: int = 32
     critic_width: int = 128
     translation_limit: float = 0.1
@@ -109,14 +131,19 @@ class DiffusionReplayParams(AugmentationParams):
         super().__post_init__()
         if self.prior is None:
             object.__setattr__(self, "prior", "none")
-        if self.prior not in ("ddim", "noise", "none"):
-            raise ValueError(f"prior must be 'ddim', 'noise' or 'none', got {self.prior!r}")
-        if self.ema_update not in ("step", "domain"):
-            raise ValueError(f"ema_update must be 'step' or 'domain', got {self.ema_update!r}")
-        if not 0 <= self.ema_eta < 1:
-            raise ValueError(f"ema_eta must be in [0, 1), got {self.ema_eta}")
-        if not 0 <= self.replay_share < 1:
-            raise ValueError(f"replay_share must be in [0, 1), got {self.replay_share}")
+        choices = {
+            "prior": ("ddim", "noise", "none"),
+            "teacher": ("frozen", "ema", "live"),
+            "generation_seed": ("predicted", "source"),
+            "sampler": ("strided", "partial"),
+            "ema_update": ("step", "domain"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {getattr(self, name)!r}")
+        for name in ("ema_eta", "teacher_eta", "replay_share"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
         check_at_least(self, 2, "diffusion_steps")
         if not 1 <= self.sampler_steps <= self.diffusion_steps:
             raise ValueError(
@@ -127,7 +154,7 @@ class DiffusionReplayParams(AugmentationParams):
         check_at_least(
             self, 1, "sampler_train_steps", "sampler_width", "critic_steps", "embed_dim", "critic_width", "prior_pool"
         )
-        check_positive(self, "sampler_lr")
+        check_positive(self, "sampler_lr", "max_size_drift")
 
 
 @dataclass(frozen=True)
@@ -136,7 +163,7 @@ class _Draw:
 
     x2d: torch.Tensor  # (B, T, J, 2) the target windows
     visible: torch.Tensor  # (B, T, J)
-    predicted: torch.Tensor  # (B, T, J, 3) the lifter's 3D of every frame
+    predicted: torch.Tensor  # (B, T, J, 3) the poses the generators augment: the teacher's 3D or source poses
     style: torch.Tensor  # (B, J, 2) whose position and size each augmented pose takes: prior or own frame
     style_visible: torch.Tensor  # (B, J)
     condition: torch.Tensor | None  # (B, J, 2) the domain embedding's input: prior / own frame, noise, or None
@@ -152,17 +179,21 @@ class _Generated:
 
 
 class DiffusionReplay(LifelongStrategy):
-    """GAN adaptation on predicted poses, DDIM 2D-pose replay as a domain prior, EMA of the lifter.
+    """GAN adaptation on a teacher's predicted poses, DDIM 2D-pose replay as a domain prior, EMA of the lifter.
 
-    Where the seed (and the paper, as far as public text goes) is silent, this is what was chosen:
+    Where the seed (and the paper, as far as public text goes) is silent, this is what was chosen
+    (the measurements behind each default: ``benchmarks/results/diffusion_replay.md``):
 
-    - **What the generators augment**: the lifter's own prediction of each target frame's 3D,
-      made in evaluation mode without gradients at every step (so it follows the adapting
-      lifter), rescaled to the source skeletons' mean total bone length (one number kept from
-      the source): training on one's own predictions has no scale of its own, and without this
-      the first run's poses grew to kilometres within one target. For a temporal lifter every
-      frame of the window is predicted from a window around it, the batch window's edge frames
-      repeated.
+    - **Whose predictions are augmented** (``teacher``): the lifter as it entered the domain,
+      frozen, in evaluation mode. The seed says "predicted 3D poses" without saying by whom;
+      taking them from the lifter being trained (``teacher=live``) is a self-training loop in
+      which the lifter chases its own moving output: on cross_scenario-v1 S1 -> S5 it took the
+      error from 189 to 415 mm in one epoch of plain ``(x, P(x))`` training, the predicted bodies
+      growing from 4.4 m to 5-8 m of total bone length, where the frozen teacher held 189.7.
+      For a temporal lifter every frame of the window is predicted from a window around it, the
+      batch window's edge frames repeated. No rescaling: a drift of the predicted size beyond
+      ``max_size_drift`` stops the run with an error (earlier versions rescaled to the source's
+      size, which hid the collapse instead of preventing it).
     - **Embeddings** (:class:`lifelong_pose.models.lifelong_gan.PoseEmbeddings`, 32 numbers
       each, MLP width 128): pose-aware from joint coordinates and bone vectors (the body-part
       segments are subsets of the bone vectors, so they are not encoded apart); temporal-aware
@@ -183,28 +214,31 @@ class DiffusionReplay(LifelongStrategy):
       that camera; the RT generator's translation then shifts it sideways (``translation_limit``
       of the depth) and scales its depth (``exp(+-depth_limit)``). A temporal window keeps the
       target's 2D root motion, scaled to the projection's size.
-    - **Losses**: critic: WGAN-GP (weight 10), Adam 1e-4, betas (0.5, 0.9), one critic update per
-      generator update. Generators: ``-critic`` + ``weight_3d`` (10) x MSE (m^2) between the
-      pose after the bone stages and the prediction (seed: "similarity between augmented and
-      predicted 3D poses"; AdaptPose's feedback loss is left out) + hybrid 2D loss: ``weight_2d``
-      x MSE between the projection and its style pose (absolute: position and size) +
-      ``weight_normalised_2d`` x L1 between the two normalised to root 0 and box size 1 (shape),
-      the latter against the row's own target frame. Missing target joints are left out of both
-      and copied into the generated 2D of rows styled on their own frame.
+    - **Losses**, each a mean absolute error in units of the body's size, so that equal weights
+      give each term a say (the first implementation's ``10 x`` a squared error in m^2 was
+      0.004-0.05 against 0.10-0.17 for the 2D terms, and bound nothing): L_3D is the error
+      between the generator's final pose (after bone angle, bone length *and* rotation) and the
+      pose it augments, divided by that pose's 3D box (width + height + depth), plus the mean
+      absolute translation (fractions of the depth, log depth factor): the whole generator pays
+      for leaving the prediction, not only its bone stages. Hybrid L_2D: the projection against
+      its style pose (absolute: position and size), divided by the style pose's 2D box; and the
+      two normalised to root 0 and box size 1 (shape), against the row's own target frame.
+      Missing target joints are left out of both and copied into the generated 2D of rows styled
+      on their own frame. Critic: WGAN-GP (weight 10), Adam 1e-4, betas (0.5, 0.9), one critic
+      update per generator update. Each term's size per domain is in the record's ``losses``.
     - **Lifter**: trains on the generated pairs only, with the run's pose loss, at ``adapt_lr``
-      1e-4 in both profiles (1e-3 diverged in the quick profile); ``warmup_steps`` (30)
-      generator and critic passes come first on every target, since every target brings a new
-      real distribution. Generators, embeddings
+      1e-4 in both profiles; ``warmup_steps`` (30) generator and critic passes come first on
+      every target, since every target brings a new real distribution. Generators, embeddings
       and critic carry over from target to target.
     - **Sampler** (:class:`lifelong_pose.models.pose_diffusion.PoseDiffusion`): single-frame 2D
       poses, T = 400, linear betas, residual MLP width 256, 500 training steps per domain (quick;
       paper profile 5000) with its own replay of earlier domains; it learns the source's 2D too,
-      and not the stream's last domain (nothing follows to replay it in).
-      Priors: deterministic DDIM over ``sampler_steps`` (40) evenly spaced steps from pure noise.
-      Seed 000 calls this "partial" sampling; it is read here as DDIM's strided sampling, the
-      reading that fits its remark that fewer steps give noisier priors.
-    - **EMA**: the ``ema`` plugin, eta 0.99, averaged after every step by default
-      (``ema_update=domain`` blends once per domain: ``P_{j+1} = eta P_j + (1 - eta) P^_j``).
+      and not the stream's last domain (nothing follows to replay it in). Priors: deterministic
+      DDIM; ``sampler=strided`` over ``sampler_steps`` (40) evenly spaced steps from pure noise,
+      ``sampler=partial`` the first 40 single steps only (noisy, "partially denoised" samples).
+    - **EMA**: the ``ema`` plugin, eta 0.99; ``ema_update=step`` averages after every step,
+      ``ema_update=domain`` is the seed's formula read literally, once per domain:
+      ``P_{j+1} = eta P_j + (1 - eta) P^_j``.
     """
 
     Params: ClassVar[type[AdaptationParams]] = DiffusionReplayParams
@@ -256,8 +290,17 @@ class DiffusionReplay(LifelongStrategy):
         self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=p.gan_lr, betas=(0.5, 0.9))
         self.source_cameras: torch.Tensor | None = None
         self.source_depths: torch.Tensor | None = None  # (2,) the source's 1st and 99th percentile root depth
-        self.source_size: torch.Tensor | None = None  # () the source skeletons' mean total bone length, metres
+        # () the mean total bone length (metres) of the lifter's predictions on this target as it entered it
+        self.reference_size: torch.Tensor | None = None
+        self.source: SourcePool | None = None  # the labelled source, kept only with generation_seed=source
         self.priors: torch.Tensor | None = None  # this domain's prior poses, drawn once from the sampler
+        self.teacher: torch.nn.Module | None = None  # this domain's teacher (None: the live lifter)
+        self.teacher_average: AveragedModel | None = None  # the ema teacher's average
+
+    @property
+    def keeps_source_data(self) -> bool:  # type: ignore[override]
+        """Only ``generation_seed=source`` trains on the source while adapting."""
+        return self.params.generation_seed == "source"
 
     # -- the domain loop ----------------------------------------------------------------------
     def _before_training_exp(self, **kwargs: Any) -> None:
@@ -265,11 +308,16 @@ class DiffusionReplay(LifelongStrategy):
         if self.domain.index == 0 or self.train_epochs == 0:
             return
         self.kept_cameras()
+        assert self.experience is not None
+        self.reference_size = self.predicted_size(self.domain_tensors(self.experience.tensors))
+        self.make_teacher()
         self.priors = None
         if self.sampler is not None and self.params.replay_share > 0:
             assert self.experience is not None
             count = max(1, min(self.params.prior_pool, round(self.params.replay_share * len(self.experience.tensors))))
-            self.priors = self.sampler.sample(count, steps=self.params.sampler_steps, generator=self._generator)
+            self.priors = self.sampler.sample(
+                count, steps=self.params.sampler_steps, mode=self.params.sampler, generator=self._generator
+            )
         assert self.experience is not None
         warmup = TensorBatches(
             self.domain_tensors(self.experience.tensors),
@@ -283,16 +331,40 @@ class DiffusionReplay(LifelongStrategy):
             if len(batch) == 3:
                 self.adversarial_step(self.draw(batch[0]))
 
+    def make_teacher(self) -> None:
+        """The teacher of this domain: a frozen copy of the lifter as it enters it, or its average."""
+        self.teacher, self.teacher_average = None, None
+        if self.params.teacher == "frozen":
+            self.teacher = copy.deepcopy(self.model).eval().requires_grad_(False)
+        elif self.params.teacher == "ema":
+            average = AveragedModel(
+                self.model, multi_avg_fn=get_ema_multi_avg_fn(self.params.teacher_eta), use_buffers=True
+            )
+            average.update_parameters(self.model)  # the first update copies: start from the lifter
+            self.teacher_average = average.requires_grad_(False)
+            self.teacher = average.module.eval()
+
+    def _after_training_iteration(self, **kwargs: Any) -> None:
+        """Move an ``ema`` teacher towards the lifter."""
+        if self.domain.index > 0 and self.teacher_average is not None:
+            self.teacher_average.update_parameters(self.model)
+            self.teacher_average.module.eval()
+        super()._after_training_iteration(**kwargs)
+
     def _after_training_exp(self, **kwargs: Any) -> None:
         """Keep the source's cameras after the source; teach the sampler this domain's 2D poses."""
         assert self.experience is not None
         data = self.domain_tensors(self.experience.tensors)
         if self.domain.index == 0:
             self.source_cameras = torch.unique(data.intrinsics, dim=0)
-            if data.root is not None and data.X3d is not None:
+            if data.root is not None:
                 quantiles = torch.tensor([0.01, 0.99], device=data.root.device)
                 self.source_depths = torch.quantile(data.root[:, 2], quantiles)
-                self.source_size = bone_lengths(data.X3d, self.augment_generator.layout).sum(dim=-1).mean()
+        elif self.train_epochs > 0:
+            self.check_size(self.predicted_size(data), "lifter's predictions on the domain it adapted to")
+            if self.params.generation_seed == "source":
+                self.source = SourcePool.from_domain(data, self.params.receptive_field)
+        self.teacher, self.teacher_average = None, None
         if self.sampler is not None and self.train_epochs > 0 and not self.domain.last:  # no domain follows the last
             self.sampler.learn(
                 data.x2d,
@@ -314,6 +386,45 @@ class DiffusionReplay(LifelongStrategy):
             raise RuntimeError("diffusion_replay projects with the source's cameras; it must train on the source first")
         return self.source_cameras
 
+    def predicted_size(self, data: Any, frames: int = 4096) -> torch.Tensor:
+        """The mean total bone length of the lifter's predictions on (up to ``frames``) frames of ``data``.
+
+        The size guard's reference, taken on each target as the lifter enters it: drift is a change
+        during the adaptation, not the size a source lifter happens to predict on a new domain
+        (a briefly trained one may be far off, consistently).
+        """
+        windows = data.window_indices(self.params.receptive_field)
+        pick = torch.linspace(0, len(windows) - 1, min(frames, len(windows))).round().long().to(windows.device)
+        was_training = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            predicted = self.model(data.x2d[windows[pick]])
+        self.model.train(was_training)
+        return self.mean_size(predicted)
+
+    def mean_size(self, poses: torch.Tensor) -> torch.Tensor:
+        """(..., J, 3) poses -> () their mean total bone length."""
+        return bone_lengths(poses, self.augment_generator.layout).sum(dim=-1).mean()
+
+    def check_size(self, size: torch.Tensor, what: str) -> None:
+        """Stop a diverging adaptation: a mean pose size (:meth:`mean_size`) outside the bound around the reference.
+
+        Raises:
+            FloatingPointError: the mean total bone length is not finite or outside
+                ``[1 / (1 + max_size_drift), 1 + max_size_drift]`` times :meth:`predicted_size` at the domain's start.
+        """
+        if self.reference_size is None:
+            return
+        drift = self.params.max_size_drift
+        bound = 1 + drift
+        ratio = float(size / self.reference_size)
+        if not 1 / bound <= ratio <= bound:  # False for NaN too
+            raise FloatingPointError(
+                f"diffusion_replay: the {what} drifted to {ratio:.2f}x the size the lifter predicted on entering "
+                f"domain {self.domain.index} ({self.domain.name}), outside the bound max_size_drift={drift}:"
+                f" the adaptation diverged (teacher={self.params.teacher}, adapt_lr={self.lr_for(self.domain)})"
+            )
+
     # -- one target step ----------------------------------------------------------------------
     def prepare_batch(self, batch: tuple[torch.Tensor, ...], *, update: bool) -> tuple[torch.Tensor, ...]:
         """A target batch ``(x2d, intrinsics, task)`` -> generated pairs ``(x2d, X3d, source intrinsics, task)``."""
@@ -329,7 +440,7 @@ class DiffusionReplay(LifelongStrategy):
         return generated.x2d.detach(), generated.augmented.pose.detach(), draw.cameras, task
 
     def draw(self, x2d: torch.Tensor) -> _Draw:
-        """Predict the batch's 3D, draw priors and source cameras: everything random in a step, once."""
+        """The poses to augment, priors and source cameras: everything random in a step, once."""
         batch, frames = x2d.shape[:2]
         centre = frames // 2
         visible = (x2d != 0).any(dim=-1)
@@ -351,25 +462,38 @@ class DiffusionReplay(LifelongStrategy):
             condition = None
         cameras = self.kept_cameras()
         choice = torch.randint(len(cameras), (batch,), generator=self._generator).to(cameras.device)
-        predicted = self.predict_windows(x2d)
-        if self.source_size is not None:  # labels of human size: self-training has no scale of its own
-            size = bone_lengths(predicted[:, centre], self.augment_generator.layout).sum(dim=-1).clamp_min(1e-6)
-            predicted = predicted * (self.source_size / size)[:, None, None, None]
-        return _Draw(x2d, visible, predicted, style, style_visible, condition, replayed, cameras[choice])
+        if self.params.generation_seed == "source":
+            poses = self.kept_source().sample(batch, self._generator).X3d
+        else:
+            poses = self.predict_windows(x2d)
+            if self.params.teacher != "frozen":  # a frozen teacher cannot drift
+                self.check_size(self.mean_size(poses[:, centre]), "teacher's predicted poses")
+        return _Draw(x2d, visible, poses, style, style_visible, condition, replayed, cameras[choice])
+
+    def kept_source(self) -> SourcePool:
+        """The kept source pool (``generation_seed=source``).
+
+        Raises:
+            RuntimeError: the strategy has not trained on the source yet.
+        """
+        if self.source is None:
+            raise RuntimeError("diffusion_replay with generation_seed=source must train on the source first")
+        return self.source
 
     def predict_windows(self, x2d: torch.Tensor) -> torch.Tensor:
-        """(B, T, J, 2) windows -> (B, T, J, 3) the lifter's root-relative 3D of every frame (no gradient)."""
+        """(B, T, J, 2) windows -> (B, T, J, 3) the teacher's root-relative 3D of every frame (no gradient)."""
         batch, frames = x2d.shape[:2]
         windows = x2d
         if frames > 1:  # a window around every frame, the batch window's edge frames repeated
             half = frames // 2
             padded = torch.cat([x2d[:, :1].expand(-1, half, -1, -1), x2d, x2d[:, -1:].expand(-1, half, -1, -1)], 1)
             windows = padded.unfold(1, frames, 1).permute(0, 1, 4, 2, 3).reshape(batch * frames, frames, *x2d.shape[2:])
-        was_training = self.model.training
-        self.model.eval()
+        network = self.teacher if self.teacher is not None else self.model
+        was_training = network.training
+        network.eval()
         with torch.no_grad():
-            predicted = self.model(windows)
-        self.model.train(was_training)
+            predicted = network(windows)
+        network.train(was_training)
         return predicted.reshape(batch, frames, *predicted.shape[1:])
 
     def generate(self, draw: _Draw) -> _Generated:
@@ -402,43 +526,57 @@ class DiffusionReplay(LifelongStrategy):
         The generator does not change during the critic updates, so its output is computed once:
         detached for the critic, with its graph for the generator's own update.
         """
+        p = self.params
         centre = draw.x2d.shape[1] // 2
         real = draw.x2d[:, centre]
         if draw.replayed:
             real = torch.cat([draw.style[: draw.replayed], real[draw.replayed :]])
         generated = self.generate(draw)
         fake = generated.x2d[:, centre].detach()
-        for _ in range(self.params.critic_steps):
-            critic_loss = (
-                self.critic(fake).mean()
-                - self.critic(real).mean()
-                + self.params.gp_weight * gradient_penalty(self.critic, real, fake, self._generator)
-            )
+        for _ in range(p.critic_steps):
+            wasserstein = self.critic(fake).mean() - self.critic(real).mean()
+            penalty = gradient_penalty(self.critic, real, fake, self._generator)
             self.critic_optimizer.zero_grad(set_to_none=True)
-            critic_loss.backward()
+            (wasserstein + p.gp_weight * penalty).backward()
             self.critic_optimizer.step()
         self.critic.requires_grad_(False)
         adversarial = -self.critic(generated.x2d[:, centre]).mean()
         self.critic.requires_grad_(True)
-        loss = adversarial + self.generator_losses(draw, generated)
+        terms = self.generator_losses(draw, generated)
+        loss = adversarial + p.weight_3d * terms["loss_3d"] + p.weight_2d * terms["loss_2d"]
+        loss = loss + p.weight_normalised_2d * terms["loss_2d_normalised"]
         self.generator_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.generator_optimizer.step()
+        self.log_terms(critic=wasserstein, gradient_penalty=penalty, adversarial=adversarial, **terms)
         return generated
 
-    def generator_losses(self, draw: _Draw, generated: _Generated) -> torch.Tensor:
-        """``weight_3d`` L_3D + the hybrid L_2D (absolute to the style pose, normalised to the own frame)."""
-        p = self.params
+    def generator_losses(self, draw: _Draw, generated: _Generated) -> dict[str, torch.Tensor]:
+        """The generators' L_3D and hybrid L_2D (absolute and normalised), unweighted, each in units of the body's size.
+
+        - ``loss_3d``: mean absolute error between the final augmented pose and the pose it
+          augments, over that pose's 3D box, plus the mean absolute translation (fractions of
+          the depth and log depth factor);
+        - ``loss_2d``: mean absolute error between the projection and its style pose, over the
+          style pose's 2D box (visible style joints);
+        - ``loss_2d_normalised``: mean absolute error between the projection and the row's own
+          target frame, both moved to root 0 and scaled to box size 1 (visible target joints).
+        """
         centre = draw.x2d.shape[1] // 2
-        loss_3d = torch.mean((generated.augmented.after_length - draw.predicted[:, centre]) ** 2)
+        seed_pose = draw.predicted[:, centre]
+        size_3d = box_extent(seed_pose).clamp_min(1e-6)[:, None, None]
+        augmented = generated.augmented
+        assert augmented.translation is not None
+        loss_3d = ((augmented.pose - seed_pose).abs() / size_3d).mean() + augmented.translation.abs().mean()
         projected = generated.x2d[:, centre]
         style_mask = draw.style_visible[..., None].to(projected.dtype)
-        loss_2d = (((projected - draw.style) ** 2) * style_mask).sum() / (2 * style_mask.sum()).clamp_min(1)
+        size_2d = box_extent(draw.style, draw.style_visible).clamp_min(1e-6)[:, None, None]
+        loss_2d = ((projected - draw.style).abs() / size_2d * style_mask).sum() / (2 * style_mask.sum()).clamp_min(1)
         own_visible = draw.visible[:, centre]
         own_mask = own_visible[..., None].to(projected.dtype)
         shape_error = (normalised_2d(projected, own_visible) - normalised_2d(draw.x2d[:, centre], own_visible)).abs()
         loss_shape = (shape_error * own_mask).sum() / (2 * own_mask.sum()).clamp_min(1)
-        return p.weight_3d * loss_3d + p.weight_2d * loss_2d + p.weight_normalised_2d * loss_shape
+        return {"loss_3d": loss_3d, "loss_2d": loss_2d, "loss_2d_normalised": loss_shape}
 
     # -- what crosses domains -----------------------------------------------------------------
     def auxiliary_modules(self) -> dict[str, torch.nn.Module]:
@@ -463,8 +601,10 @@ class DiffusionReplay(LifelongStrategy):
             state["sampler"] = self.sampler.state_dict()
         if self.source_cameras is not None:
             state["source_cameras"] = self.source_cameras
-        if self.source_depths is not None and self.source_size is not None:
-            state["source_depths"], state["source_size"] = self.source_depths, self.source_size
+        if self.source_depths is not None:
+            state["source_depths"] = self.source_depths
+        if self.source is not None:
+            state["source_data"] = self.source.state_dict()
         return state
 
     def load_extra_state_dict(self, state: dict[str, Any]) -> None:
@@ -479,7 +619,8 @@ class DiffusionReplay(LifelongStrategy):
             self.source_cameras = state["source_cameras"].to(self.device)
         if "source_depths" in state:
             self.source_depths = state["source_depths"].to(self.device)
-            self.source_size = state["source_size"].to(self.device)
+        if "source_data" in state:
+            self.source = SourcePool.from_state_dict(state["source_data"], self.device)
 
 
 def box_ratio(x2d: torch.Tensor, reference: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:

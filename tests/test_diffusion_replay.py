@@ -29,6 +29,8 @@ FAST = {
     "embed_dim": 8,
     "sampler_steps": 4,
     "diffusion_steps": 40,
+    # a lifter trained for one epoch on a tiny split swings in size as it adapts: the guard has its own tests
+    "max_size_drift": 10.0,
 }
 
 
@@ -135,7 +137,7 @@ def _generated_batch(
     source, target = stream.train_data(0), stream.train_data(1)
     strategy.source_cameras = torch.unique(source.intrinsics, dim=0)
     strategy.source_depths = torch.tensor([3.0, 6.0])
-    strategy.source_size = torch.tensor(4.0)
+    strategy.make_teacher()
     if strategy.sampler is not None:
         strategy.sampler.learn(source.x2d, source.visible, steps=5, generator=torch.Generator().manual_seed(0))
         strategy.priors = strategy.sampler.sample(16, steps=4)
@@ -144,17 +146,19 @@ def _generated_batch(
     return strategy, batch, strategy.prepare_batch(batch, update=False)
 
 
-def test_generated_pairs_use_source_cameras_human_size_labels_and_the_own_frames_place(tiny_scenario: str) -> None:
+def test_generated_pairs_use_source_cameras_the_teachers_size_and_the_own_frames_place(tiny_scenario: str) -> None:
     strategy, batch, generated = _generated_batch(tiny_scenario, prior="none", translation_limit=0.0, depth_limit=0.0)
     x2d, X3d, intrinsics, task = generated
     assert x2d.shape == batch[0].shape and X3d.shape == (12, 17, 3) and torch.equal(task, batch[2])
     assert all(any(torch.equal(row, camera) for camera in strategy.source_cameras) for row in intrinsics)
     assert torch.all(X3d[:, 0] == 0)  # root-relative labels
-    # each label has the source's size up to the bone-length stage's +-20 %
+    # each label has its teacher prediction's size up to the bone-length stage's +-20 % (no rescaling)
     from lifelong_pose.geometry.bones import bone_lengths
 
-    size = bone_lengths(X3d, strategy.augment_generator.layout).sum(dim=-1)
-    assert torch.all((size / 4.0 - 1).abs() <= 0.2 + 1e-4)
+    layout = strategy.augment_generator.layout
+    size = bone_lengths(X3d, layout).sum(dim=-1)
+    predicted = bone_lengths(strategy.predict_windows(batch[0])[:, 0], layout).sum(dim=-1)
+    assert torch.all((size / predicted - 1).abs() <= 0.2 + 1e-4)
     # without a prior every row stands where its own target frame stands (distortion aside)
     assert torch.allclose(x2d[:, 0, 0], batch[0][:, 0, 0], atol=0.02)
 

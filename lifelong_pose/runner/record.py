@@ -135,6 +135,29 @@ RESULT_SCHEMA: dict[str, Any] = {
             ]
         },
         "figures": {"oneOf": [{"type": "null"}, {"type": "object", "additionalProperties": _figures}]},
+        "losses": {
+            "type": "array",
+            "description": "per finished domain, the size of each loss term the strategy logged (mean, curve)",
+            "items": {
+                "type": "object",
+                "required": ["name", "terms"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "terms": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "required": ["mean", "steps", "curve"],
+                            "properties": {
+                                "mean": {"type": ["number", "null"], "description": "null: not finite"},
+                                "steps": {"type": "integer"},
+                                "curve": {"type": "array", "items": {"type": ["number", "null"]}},
+                            },
+                        },
+                    },
+                },
+            },
+        },
         "timing": {
             "type": "object",
             "required": ["domains", "total_s"],

@@ -359,6 +359,7 @@ def _stop(record: dict[str, Any], out: Path, status: str, error: str | None = No
     for key in record["matrices"]:
         del record["matrices"][key][done:]
     del record["timing"]["domains"][done:]
+    del record.setdefault("losses", [])[done:]
     record["status"] = status
     if error is not None:
         record["error"] = error
@@ -385,6 +386,7 @@ def _run_domain(
     # leaves both at the previous domain
     for key, row in rows.items():
         record["matrices"][key].append(row)
+    record.setdefault("losses", []).append({"name": experience.domain.name, "terms": strategy.domain_losses()})
     record["timing"]["domains"].append(
         {"name": experience.domain.name, "train_s": round(train_s, 3), "eval_s": round(eval_s, 3)}
     )
@@ -450,6 +452,7 @@ def _new_record(config: RunConfig, scenario: Any, strategy: Any, device: str) ->
         "summary": None,
         "figures": None,
         "timing": {"domains": [], "total_s": 0.0},
+        "losses": [],
         "resources": {
             "parameters": sum(p.numel() for p in strategy.model.parameters()),
             "peak_host_bytes": peak_host_bytes(),
@@ -471,6 +474,7 @@ def _continue_record(existing: dict[str, Any], fresh: dict[str, Any]) -> dict[st
     record = dict(fresh)
     for key in ("created", "completed_domains", "matrices", "timing"):
         record[key] = existing[key]
+    record["losses"] = existing.get("losses", [])[: existing["completed_domains"]]
     if "source_cache" in existing:
         record["source_cache"] = existing["source_cache"]
     kept = {key: existing["resources"][key] for key in ("kept_bytes", "kept") if key in existing["resources"]}

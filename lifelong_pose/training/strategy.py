@@ -132,6 +132,7 @@ class LifelongStrategy(SupervisedTemplate):
         self.domain_batch: tuple[torch.Tensor, ...] | None = None
         self.domain_steps = 0  # the current domain's budget
         self.domain_step = 0  # optimizer steps taken on it
+        self._terms: dict[str, list[torch.Tensor]] = {}  # loss terms logged on the current domain
         # the source lifter's state from the cache (set by the runner), and the one just trained
         self.cached_source_state: dict[str, torch.Tensor] | None = None
         self.trained_source_state: dict[str, torch.Tensor] | None = None
@@ -181,6 +182,7 @@ class LifelongStrategy(SupervisedTemplate):
     def _before_training_exp(self, **kwargs: Any) -> None:
         self.domain_steps = self.steps_for(self.domain)
         self.domain_step = 0
+        self._terms = {}
         self.train_epochs = 1 if self.domain_steps > 0 else 0
         self._generator = seed_everything(derive_seed(self.context.seed, "domain", self.domain.index))
         if self.source_from_cache:
@@ -330,7 +332,32 @@ class LifelongStrategy(SupervisedTemplate):
 
     def _after_training_iteration(self, **kwargs: Any) -> None:
         self.domain_step += 1
+        self.log_terms(lifter=self.loss)
         super()._after_training_iteration(**kwargs)
+
+    # -- loss terms in the record -------------------------------------------------------------
+    def log_terms(self, **terms: torch.Tensor) -> None:
+        """Note the size of each named loss term at this step (kept on the device: no sync per step).
+
+        The runner writes, per domain, each term's mean and its curve over the domain (ten
+        means over successive tenths of its steps) to the record's ``losses``, so a reader can
+        see whether the terms a strategy adds are of comparable size and whether they settle.
+        """
+        for name, value in terms.items():
+            self._terms.setdefault(name, []).append(value.detach().float().reshape(()))
+
+    def domain_losses(self) -> dict[str, dict[str, Any]]:
+        """The terms logged on the current domain: ``{name: {"mean", "steps", "curve"}}``."""
+
+        def finite(value: torch.Tensor) -> float | None:  # JSON has no NaN: a diverged term reads null
+            return float(value) if bool(torch.isfinite(value)) else None
+
+        summary: dict[str, dict[str, Any]] = {}
+        for name, values in self._terms.items():
+            steps = torch.stack(values).cpu()
+            curve = [finite(chunk.mean()) for chunk in steps.tensor_split(min(10, len(steps)))]
+            summary[name] = {"mean": finite(steps.mean()), "steps": len(steps), "curve": curve}
+        return summary
 
     def _after_eval_forward(self, **kwargs: Any) -> None:
         """Stop at the first non-finite prediction: a diverged lifter has no meaningful error."""
