@@ -2,8 +2,9 @@
 
 Runs on the given streams (sim, quick profile), through the same runner as ``lifelong-pose run``:
 ``source_only``, ``poseda``, naive sequential adaptation (the same GAN adaptation with no prior
-and no EMA), ``diffusion_replay`` and its ablations: no prior, a noise prior, no EMA, full
-sampling (400 of 400 DDIM steps instead of 40). Writes a table per stream: target MPJPE (error
+and no EMA), ``diffusion_replay`` and its ablations: the live lifter as its own teacher (the
+self-training loop), an EMA teacher, no prior, a noise prior, unfiltered priors, partial and full
+sampling, no EMA, EMA per domain, and generation seeded on source poses. Writes a table per stream: target MPJPE (error
 right after adapting to each target), final average MPJPE, BWT, forgetting, adaptation gain and
 run time, mean ± std over seeds.
 
@@ -25,11 +26,24 @@ ROWS: dict[str, Row] = {
     "source_only": ("source_only", {}, []),
     "poseda": ("poseda", {}, []),
     "naive sequential (no prior or EMA)": ("diffusion_replay", {"prior": "none", "ema": False}, []),
+    # the same, let run past the size guard: what the guard stopped, measured to the end
+    "naive sequential, no size guard": (
+        "diffusion_replay",
+        {"prior": "none", "ema": False, "max_size_drift": 100.0},
+        [],
+    ),
     "diffusion_replay": ("diffusion_replay", {}, []),
+    "L_3D weight 1 (not 10)": ("diffusion_replay", {"weight_3d": 1.0}, []),
+    "live teacher (self-training)": ("diffusion_replay", {"teacher": "live"}, []),
+    "ema teacher": ("diffusion_replay", {"teacher": "ema"}, []),
     "no prior": ("diffusion_replay", {"prior": "none"}, []),
     "noise prior": ("diffusion_replay", {"prior": "noise"}, []),
-    "no EMA": ("diffusion_replay", {"ema": False}, []),
+    "no prior filter": ("diffusion_replay", {"prior_filter": False}, []),
+    "partial sampling (40 steps)": ("diffusion_replay", {"sampler": "partial"}, []),
     "full sampling (400 steps)": ("diffusion_replay", {"sampler_steps": 400}, []),
+    "no EMA": ("diffusion_replay", {"ema": False}, []),
+    "EMA per domain": ("diffusion_replay", {"ema_update": "domain"}, []),
+    "source-seeded generation": ("diffusion_replay", {"generation_seed": "source"}, []),
 }
 
 

@@ -75,6 +75,10 @@ class DiffusionReplayParams(AugmentationParams):
         sampler: ``strided`` (DDIM over ``sampler_steps`` evenly spaced steps, clean samples) or
             ``partial`` (the first ``sampler_steps`` steps from noise: partially denoised samples).
         sampler_steps: DDIM steps per prior sample (40 of ``diffusion_steps`` = T/10; T = full).
+        prior_filter: keep only priors (and the sampler's own replayed samples) whose box size and
+            root position lie within the range of the domains the sampler learned (truncated
+            sampling; ``PoseDiffusion.plausible``); a sampler too briefly trained to give enough
+            such samples stops the run with an error that says so.
         diffusion_steps: length ``T`` of the sampler's noising chain.
         sampler_train_steps, sampler_lr, sampler_width: how the sampler learns each domain.
         replay_share: share of each batch whose augmentation is styled on a prior (with ``ddim``).
@@ -106,6 +110,7 @@ class DiffusionReplayParams(AugmentationParams):
     prior: Literal["ddim", "noise", "none"] | None = "ddim"  # None (how --set reads "none") means "none"
     sampler: Literal["strided", "partial"] = "strided"
     sampler_steps: int = 40
+    prior_filter: bool = True
     diffusion_steps: int = 400
     sampler_train_steps: int = 500
     sampler_lr: float = 2e-3
@@ -118,7 +123,7 @@ class DiffusionReplayParams(AugmentationParams):
     warmup_steps: int = 30
     critic_steps: int = 1
     gp_weight: float = 10.0
-    weight_3d: float = 1.0
+    weight_3d: float = 10.0
     weight_2d: float = 1.0
     weight_normalised_2d: float = 1.0
     max_size_drift: float = 0.3
@@ -315,7 +320,8 @@ class DiffusionReplay(LifelongStrategy):
         if self.sampler is not None and self.params.replay_share > 0:
             assert self.experience is not None
             count = max(1, min(self.params.prior_pool, round(self.params.replay_share * len(self.experience.tensors))))
-            self.priors = self.sampler.sample(
+            draw = self.sampler.sample_plausible if self.params.prior_filter else self.sampler.sample
+            self.priors = draw(
                 count, steps=self.params.sampler_steps, mode=self.params.sampler, generator=self._generator
             )
         assert self.experience is not None
@@ -360,10 +366,10 @@ class DiffusionReplay(LifelongStrategy):
             if data.root is not None:
                 quantiles = torch.tensor([0.01, 0.99], device=data.root.device)
                 self.source_depths = torch.quantile(data.root[:, 2], quantiles)
-        elif self.train_epochs > 0:
-            self.check_size(self.predicted_size(data), "lifter's predictions on the domain it adapted to")
             if self.params.generation_seed == "source":
                 self.source = SourcePool.from_domain(data, self.params.receptive_field)
+        elif self.train_epochs > 0:
+            self.check_size(self.predicted_size(data), "lifter's predictions on the domain it adapted to")
         self.teacher, self.teacher_average = None, None
         if self.sampler is not None and self.train_epochs > 0 and not self.domain.last:  # no domain follows the last
             self.sampler.learn(
@@ -372,6 +378,7 @@ class DiffusionReplay(LifelongStrategy):
                 steps=self.params.sampler_train_steps,
                 lr=self.params.sampler_lr,
                 replay_steps=self.params.sampler_steps,
+                replay_filter=self.params.prior_filter,
                 generator=self._generator,
             )
         super()._after_training_exp(**kwargs)

@@ -12,6 +12,7 @@ from avalanche.core import SupervisedPlugin
 
 import lifelong_pose as lp
 from lifelong_pose.runner.checkpoint import load_checkpoint, state_bytes
+from lifelong_pose.runner.record import load_record
 from lifelong_pose.runner.run import RunConfig, run
 from lifelong_pose.training import RunContext
 from lifelong_pose.training.build import make_strategy
@@ -31,6 +32,7 @@ FAST = {
     "diffusion_steps": 40,
     # a lifter trained for one epoch on a tiny split swings in size as it adapts: the guard has its own tests
     "max_size_drift": 10.0,
+    "prior_filter": False,  # a 20-step sampler gives no plausible pose; the filter is tested in test_pose_diffusion
 }
 
 
@@ -222,3 +224,160 @@ def test_adapting_before_the_source_is_a_clear_error() -> None:
     strategy = make_strategy("diffusion_replay", context=RunContext(num_joints=17, layout="h36m17"))
     with pytest.raises(RuntimeError, match="train on the source first"):
         strategy.kept_cameras()
+
+
+class _WatchTeacher(SupervisedPlugin):
+    """On the target: the teacher and the lifter at the first step, and both again at the domain's last."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first: dict[str, dict[str, torch.Tensor]] = {}
+        self.last: dict[str, dict[str, torch.Tensor]] = {}
+        self.entering: dict[str, torch.Tensor] = {}
+
+    @staticmethod
+    def _copy(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+    def before_training_iteration(self, strategy: Any, *args: Any, **kwargs: Any) -> None:
+        if strategy.experience.current_experience == 1 and not self.first:
+            self.first = {"teacher": self._copy(strategy.teacher), "lifter": self._copy(strategy.model)}
+
+    def after_training_epoch(self, strategy: Any, *args: Any, **kwargs: Any) -> None:
+        if strategy.experience.current_experience == 1:
+            self.last = {"teacher": self._copy(strategy.teacher), "lifter": self._copy(strategy.model)}
+
+    def after_training_exp(self, strategy: Any, *args: Any, **kwargs: Any) -> None:
+        if strategy.experience.current_experience == 0:
+            self.entering = self._copy(strategy.model)
+
+
+def test_the_frozen_teacher_is_the_entering_lifter_and_never_changes(two_domains: str, tmp_path: Path) -> None:
+    watch = _WatchTeacher()
+    record = _run(two_domains, tmp_path / "run", plugins=[watch], ema=False)
+    assert record["status"] == "complete"
+    for name, value in watch.entering.items():
+        assert torch.equal(watch.first["teacher"][name], value), name  # the lifter as it entered the target
+        assert torch.equal(watch.last["teacher"][name], value), name  # and still it at the target's end
+    changed = [name for name, value in watch.last["lifter"].items() if not torch.equal(value, watch.entering[name])]
+    assert changed  # the lifter itself did adapt
+
+
+def test_the_ema_teacher_follows_the_lifter(two_domains: str, tmp_path: Path) -> None:
+    watch = _WatchTeacher()
+    _run(two_domains, tmp_path / "run", plugins=[watch], ema=False, teacher="ema", teacher_eta=0.5)
+    moved = [name for name, value in watch.last["teacher"].items() if not torch.equal(value, watch.entering[name])]
+    assert moved
+
+
+def test_ema_per_step_is_the_running_average_of_every_steps_lifter(two_domains: str, tmp_path: Path) -> None:
+    """A_0 = the entering lifter, A_k = eta A_(k-1) + (1 - eta) P_k after step k; the domain ends with A_K."""
+    steps: list[dict[str, torch.Tensor]] = []
+    entering: dict[str, torch.Tensor] = {}
+
+    class Record(SupervisedPlugin):
+        def before_training_exp(self, strategy: Any, *args: Any, **kwargs: Any) -> None:
+            if strategy.experience.current_experience == 1:
+                entering.update({k: v.detach().clone() for k, v in strategy.model.state_dict().items()})
+
+        def after_training_iteration(self, strategy: Any, *args: Any, **kwargs: Any) -> None:
+            if strategy.experience.current_experience == 1:
+                steps.append({k: v.detach().clone() for k, v in strategy.model.state_dict().items()})
+
+    _run(two_domains, tmp_path / "run", plugins=[Record()], ema_update="step", ema_eta=0.8)
+    assert len(steps) > 2
+    final = load_checkpoint(tmp_path / "run", 1)["model"]
+    for name, value in final.items():
+        if not value.is_floating_point():
+            continue
+        average = entering[name]
+        for step in steps:
+            average = 0.8 * average + 0.2 * step[name]
+        assert torch.allclose(value, average, atol=1e-5), name
+
+
+def test_a_lifter_that_grows_during_a_target_stops_the_run_with_a_clear_error(two_domains: str, tmp_path: Path) -> None:
+    class Inflate(SupervisedPlugin):
+        """Doubles the lifter's output layer after every target step: its predicted bodies grow."""
+
+        def after_training_iteration(self, strategy: Any, *args: Any, **kwargs: Any) -> None:
+            if strategy.experience.current_experience == 1:
+                with torch.no_grad():
+                    last = [m for m in strategy.model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d))][
+                        -1
+                    ]
+                    last.weight.mul_(2.0)
+                    if last.bias is not None:
+                        last.bias.mul_(2.0)
+
+    with pytest.raises(FloatingPointError, match=r"drifted to .*x the size the lifter predicted on entering domain 1"):
+        _run(two_domains, tmp_path / "run", plugins=[Inflate()], ema=False, max_size_drift=0.3)
+    record = load_record(tmp_path / "run")
+    assert record["status"] == "failed" and "max_size_drift=0.3" in record["error"]
+
+
+def test_the_size_guard_bounds_both_ways_and_refuses_nan() -> None:
+    strategy = make_strategy("diffusion_replay", context=RunContext(num_joints=17, layout="h36m17"))
+
+    class Domain:
+        index, name = 1, "d1"
+
+    strategy.experience = type("Experience", (), {"domain": Domain()})()
+    strategy.reference_size = torch.tensor(4.0)
+    for size in (4.0, 5.19, 3.08):  # within [1 / 1.3, 1.3] x 4
+        strategy.check_size(torch.tensor(size), "poses")
+    for size in (5.3, 3.0, float("nan"), float("inf")):
+        with pytest.raises(FloatingPointError, match=r"outside the bound max_size_drift=0\.3"):
+            strategy.check_size(torch.tensor(size), "poses")
+
+
+def test_every_loss_term_is_finite_and_logged_at_the_size_it_had(tiny_scenario: str) -> None:
+    strategy, batch, _ = _generated_batch(tiny_scenario)
+    draw = strategy.draw(batch[0])
+    torch.manual_seed(0)
+    generated = strategy.adversarial_step(draw)
+    logged = {name: values[-1] for name, values in strategy._terms.items()}
+    expected = strategy.generator_losses(draw, generated)  # the generator's output before its update
+    for name, value in expected.items():
+        assert torch.isfinite(value) and float(logged[name]) == pytest.approx(float(value), rel=1e-6), name
+    assert {"critic", "gradient_penalty", "adversarial"} <= set(logged)
+
+
+def test_the_record_logs_every_term_of_every_domain(two_domains: str, tmp_path: Path) -> None:
+    """Per domain: each term's mean, its step count and a curve over the domain (ten means at most)."""
+    record = _run(two_domains, tmp_path / "run")
+    source, target = record["losses"]
+    assert set(source["terms"]) == {"lifter"}
+    terms = target["terms"]
+    assert {"lifter", "critic", "gradient_penalty", "adversarial", "loss_3d", "loss_2d", "loss_2d_normalised"} <= set(
+        terms
+    )
+    for name, term in terms.items():
+        assert term["mean"] is not None and len(term["curve"]) == min(10, term["steps"]), name
+
+
+def test_losses_are_zero_when_the_generator_is_the_identity(tiny_scenario: str) -> None:
+    """With every bound at zero the augmented pose is the teacher's, untranslated: L_3D is exactly 0."""
+    no_change = {"angle_limit": 0.0, "length_limit": 0.0, "rotation_limit": 0.0, "translation_limit": 0.0}
+    strategy, batch, _ = _generated_batch(tiny_scenario, prior="none", depth_limit=0.0, **no_change)
+    draw = strategy.draw(batch[0])
+    with torch.no_grad():
+        terms = strategy.generator_losses(draw, strategy.generate(draw))
+    assert float(terms["loss_3d"]) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_source_seeded_generation_keeps_and_augments_source_poses(two_domains: str, tmp_path: Path) -> None:
+    record = _run(two_domains, tmp_path / "run", generation_seed="source")
+    assert record["status"] == "complete"
+    assert record["resources"]["keeps_source_data"] is True
+    assert record["resources"]["kept"]["strategy.source_data"] > 0
+
+
+def test_partial_sampling_stops_the_chain_early() -> None:
+    from lifelong_pose.models.pose_diffusion import ddim_timesteps
+
+    assert ddim_timesteps(400, 40).tolist()[-1] == 0  # strided: down to the clean pose
+    assert ddim_timesteps(400, 40, "partial").tolist() == list(range(399, 359, -1))
+    assert ddim_timesteps(10, 10, "partial").tolist() == ddim_timesteps(10, 10).tolist()  # all steps: the same
+    with pytest.raises(ValueError, match="'strided' or 'partial'"):
+        ddim_timesteps(10, 2, "early")

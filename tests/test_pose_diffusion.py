@@ -111,3 +111,51 @@ def test_bad_inputs_are_clear_errors() -> None:
         model.sample(2, steps=101)
     with pytest.raises(ValueError, match="diffusion_steps must be >= 2"):
         PoseDiffusion(JOINTS, diffusion_steps=1)
+
+
+def test_the_extent_holds_each_learned_domains_box_and_root_range() -> None:
+    first, second = _domain(-0.5), _domain(0.5, seed=1)
+    model = _learned(first, second, steps=50)
+    box = (first.amax(dim=1) - first.amin(dim=1)).sum(dim=-1)
+    low, high = model.extent
+    # box size: the template's 0.2 + 0.4 plus jitter, the same in both domains; root x spans both
+    assert low[0].item() <= box.quantile(0.01).item() + 1e-6 and high[0].item() >= box.quantile(0.99).item() - 1e-6
+    assert 0.5 < low[0].item() < high[0].item() < 0.75
+    assert low[1].item() < -0.6 and high[1].item() > 0.6
+    assert low[2].item() == pytest.approx(-0.23, abs=0.05) and high[2].item() == pytest.approx(0.23, abs=0.05)
+
+
+def test_plausible_rejects_giant_and_off_image_poses_and_keeps_the_domains_own() -> None:
+    data = _domain(-0.5)
+    model = _learned(data, steps=50)
+    assert model.plausible(data).float().mean().item() > 0.97  # its own poses (1st-99th percentile, widened)
+    giant = data[:5] * 5  # five times the size
+    far = data[:5] + torch.tensor([3.0, 0.0])  # beside the image
+    assert not model.plausible(giant).any() and not model.plausible(far).any()
+
+
+def test_plausible_sampling_returns_only_plausible_poses_or_says_train_longer() -> None:
+    model = _learned(_domain(-0.5))
+    samples = model.sample_plausible(500, steps=20, generator=torch.Generator().manual_seed(4))
+    assert samples.shape == (500, JOINTS, 2) and model.plausible(samples).all()
+    untrained = _learned(_domain(-0.5), steps=1)
+    untrained.extent.copy_(torch.tensor([[0.59, -0.51, -0.01], [0.61, -0.49, 0.01]]))  # a range no sample hits
+    with pytest.raises(RuntimeError, match="train the sampler longer"):
+        untrained.sample_plausible(100, steps=5, rounds=2, generator=torch.Generator().manual_seed(5))
+
+
+def test_partial_sampling_stops_near_the_noise_it_started_from() -> None:
+    """20 of 100 single steps from pure noise leave mostly noise; 20 strided steps reach a pose."""
+    model = _learned(_domain(-0.5))
+
+    def start_and_sample(mode: str) -> tuple[torch.Tensor, torch.Tensor]:
+        noise = torch.randn(1000, JOINTS * 2, generator=torch.Generator().manual_seed(6))  # sample's first draw
+        poses = model.sample(1000, steps=20, mode=mode, generator=torch.Generator().manual_seed(6))
+        standardised = (model._features(poses) - model.mean) / model.std
+        return noise, standardised
+
+    def correlation(a: torch.Tensor, b: torch.Tensor) -> float:
+        return float(torch.corrcoef(torch.stack([a.flatten(), b.flatten()]))[0, 1])
+
+    assert correlation(*start_and_sample("partial")) > 0.9
+    assert correlation(*start_and_sample("strided")) < 0.7
