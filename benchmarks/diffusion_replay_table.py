@@ -27,7 +27,7 @@ ROWS: dict[str, Row] = {
     "poseda": ("poseda", {}, []),
     "naive sequential (no prior or EMA)": ("diffusion_replay", {"prior": "none", "ema": False}, []),
     # the same, let run past the size guard: what the guard stopped, measured to the end
-    "naive sequential, no size guard": (
+    "naive sequential (no size guard)": (
         "diffusion_replay",
         {"prior": "none", "ema": False, "max_size_drift": 100.0},
         [],

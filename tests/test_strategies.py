@@ -41,6 +41,7 @@ def _fast_options(strategy_id: str) -> dict[str, Any]:
     small = {
         "adapt_epochs": 1,
         "sampler_train_steps": 20,
+        "prior_filter": False,  # a 20-step sampler gives no plausible pose
         "sampler_width": 32,
         "diffusion_steps": 40,
         "sampler_steps": 4,

@@ -298,7 +298,8 @@ class PoseDiffusion(nn.Module):
                 return torch.cat(kept)
         raise RuntimeError(
             f"PoseDiffusion: only {n - missing} of {n} samples were plausible after {rounds} rounds "
-            "(box size and root position within the learned domains' range); train the sampler longer"
+            "(box size and root position within the learned domains' range); train the sampler longer "
+            "(diffusion_replay: --set sampler_train_steps=...) or sample without the filter (--set prior_filter=false)"
         )
 
     def _sample(self, n: int, steps: int, mode: str, generator: torch.Generator | None) -> torch.Tensor:
