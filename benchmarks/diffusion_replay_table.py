@@ -67,7 +67,7 @@ def main() -> None:
         "",
     ]
     for scenario in scenarios:
-        lines += stream_table(scenario, ROWS, rows, args.seeds, Path(args.out), args)
+        lines += stream_table(scenario, ROWS, rows, args.seeds, Path(args.out), args, per_target=True)
     write_results(results, [*lines, ""])
 
 

@@ -56,7 +56,7 @@ def main() -> None:
         "",
     ]
     for scenario in args.scenarios.split(","):
-        lines += stream_table(scenario, ROWS, rows, args.seeds, Path(args.out), args)
+        lines += stream_table(scenario, ROWS, rows, args.seeds, Path(args.out), args, per_target=True)
     write_results(args.results, [*lines, ""])
 
 

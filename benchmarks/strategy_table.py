@@ -160,10 +160,39 @@ def failures(rows: dict[str, list[dict[str, Any]]]) -> list[str]:
     return ["Failed runs:", "", *lines, ""] if lines else []
 
 
+def per_target_table(records: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Markdown lines: per row, each target's MPJPE right after adapting to it (R[j, j]; source_only:
+    R[0, j]) and the source's at the end (R[-1, 0]), mean ± std over the seeds that finished."""
+    done = {name: [r for r in rows if r["status"] == "complete"] for name, rows in records.items()}
+    domains = next((rows[0]["domains"] for rows in done.values() if rows), None)
+    if domains is None:
+        return []
+    table = []
+    for name, rows in done.items():
+        cells = [name]
+        for j in range(1, len(domains)):
+            diagonal = [
+                r["matrices"]["mpjpe"][0 if r["strategy"]["id"].startswith("source_only") else j][j] for r in rows
+            ]
+            cells.append(mean_std_cell(diagonal) if rows else "failed")
+        cells.append(mean_std_cell([r["matrices"]["mpjpe"][-1][0] for r in rows]) if rows else "failed")
+        table.append(cells)
+    headers = ["", *(f"{name} (after it)" for name in domains[1:]), f"{domains[0]} (at the end)"]
+    return ["Per target (MPJPE, mm):", "", tabulate(table, headers=headers, tablefmt="github"), ""]
+
+
 def stream_table(
-    scenario: str, rows: dict[str, Row], names: Sequence[str], seeds: Sequence[int], out: Path, args: argparse.Namespace
+    scenario: str,
+    rows: dict[str, Row],
+    names: Sequence[str],
+    seeds: Sequence[int],
+    out: Path,
+    args: argparse.Namespace,
+    per_target: bool = False,
 ) -> list[str]:
-    """Markdown lines: a section for ``scenario`` with one table row per name (budgets from ``args``)."""
+    """Markdown lines: a section for ``scenario`` with one table row per name (budgets from ``args``),
+    and with ``per_target`` a second table of each target's error (:func:`per_target_table`)."""
     records = {name: run_row(scenario, name, rows[name], seeds, out, args.steps, args.adapt_steps) for name in names}
     table = [summary_row(name, records[name]) for name in names]
-    return [f"## {scenario}", "", tabulate(table, headers=HEADERS, tablefmt="github"), "", *failures(records)]
+    lines = [f"## {scenario}", "", tabulate(table, headers=HEADERS, tablefmt="github"), "", *failures(records)]
+    return lines + (per_target_table(records) if per_target else [])

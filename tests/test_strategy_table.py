@@ -8,7 +8,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from strategy_table import failures, summary_row, target_error
+from strategy_table import failures, per_target_table, summary_row, target_error
 
 
 def _record(seed: int, R: list[list[float]], status: str = "complete", strategy: str = "poseda-v0") -> dict[str, Any]:
@@ -18,6 +18,7 @@ def _record(seed: int, R: list[list[float]], status: str = "complete", strategy:
         "strategy": {"id": strategy},
         "matrices": {"mpjpe": R},
         "completed_domains": len(R),
+        "domains": ["src", "a", "b"],
         "timing": {"domains": [{"train_s": 1.0}, {"train_s": 2.0}, {"train_s": 3.0}][: len(R)]},
     }
     if status == "complete":
@@ -50,3 +51,24 @@ def test_a_row_whose_every_seed_failed_says_so_in_every_cell() -> None:
     row = summary_row("naive", [_record(0, [[30.0]], status="failed")])
     assert row[0] == "naive (1 of 1 seeds failed)" and set(row[1:]) == {"failed"}
     assert failures({"naive": [_record(0, [[30.0, 1.0], [2.0, 3.0]])]}) == []
+
+
+def test_the_per_target_table_gives_each_targets_error_after_it_and_the_sources_at_the_end() -> None:
+    R = [[30.0, 90.0, 150.0], [80.0, 50.0, 140.0], [100.0, 70.0, 60.0]]
+    R2 = [[30.0, 90.0, 150.0], [84.0, 54.0, 140.0], [104.0, 70.0, 64.0]]
+    lines = per_target_table(
+        {
+            "poseda": [_record(0, R), _record(1, R2), _record(2, R[:1], status="failed")],
+            "source_only": [_record(0, R, strategy="source_only-v0")],
+            "gone": [_record(0, R[:1], status="failed")],
+        }
+    )
+    rows = {
+        cells[0]: cells[1:]
+        for cells in ([c.strip() for c in line.strip("|").split("|")] for line in lines[2].splitlines())
+    }
+    assert rows[""] == ["a (after it)", "b (after it)", "src (at the end)"]
+    # poseda: a after it 50 and 54, b 60 and 64, the source at the end 100 and 104 (sample std 2.83)
+    assert rows["poseda"] == ["52.0 ± 2.8", "62.0 ± 2.8", "102.0 ± 2.8"]
+    assert rows["source_only"] == ["90.0", "150.0", "100.0"]  # before adapting: row 0; one seed, no spread
+    assert rows["gone"] == ["failed"] * 3
