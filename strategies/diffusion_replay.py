@@ -41,7 +41,7 @@ from lifelong_pose.models.lpa import AugmentationGenerator, Augmented
 from lifelong_pose.models.pose_diffusion import PoseDiffusion
 from lifelong_pose.training import AdaptationParams, AugmentationParams, LifelongStrategy, RunContext, TensorBatches
 from lifelong_pose.training.params import check_at_least, check_positive, videopose3d_recipe
-from lifelong_pose.training.source_pool import SourcePool
+from lifelong_pose.training.source_pool import SourcePool, require_source
 
 # The paper's schedule: VideoPose3D with 27 frames, 40 source epochs, 30 per target, batch 1024.
 _PAPER = {
@@ -478,14 +478,8 @@ class DiffusionReplay(LifelongStrategy):
         return _Draw(x2d, visible, poses, style, style_visible, condition, replayed, cameras[choice])
 
     def kept_source(self) -> SourcePool:
-        """The kept source pool (``generation_seed=source``).
-
-        Raises:
-            RuntimeError: the strategy has not trained on the source yet.
-        """
-        if self.source is None:
-            raise RuntimeError("diffusion_replay with generation_seed=source must train on the source first")
-        return self.source
+        """The kept source pool (``generation_seed=source``; a clear error before the source)."""
+        return require_source(self.source, "diffusion_replay with generation_seed=source augments source poses")
 
     def predict_windows(self, x2d: torch.Tensor) -> torch.Tensor:
         """(B, T, J, 2) windows -> (B, T, J, 3) the teacher's root-relative 3D of every frame (no gradient)."""

@@ -381,3 +381,12 @@ def test_partial_sampling_stops_the_chain_early() -> None:
     assert ddim_timesteps(10, 10, "partial").tolist() == ddim_timesteps(10, 10).tolist()  # all steps: the same
     with pytest.raises(ValueError, match="'strided' or 'partial'"):
         ddim_timesteps(10, 2, "early")
+
+
+def test_source_seeded_generation_before_the_source_is_a_clear_error() -> None:
+    context = RunContext(num_joints=17, layout="h36m17")
+    strategy = make_strategy("diffusion_replay", context=context, generation_seed="source")
+    assert strategy.keeps_source_data is True
+    assert make_strategy("diffusion_replay", context=context).keeps_source_data is False
+    with pytest.raises(RuntimeError, match="augments source poses; it must train on the source domain first"):
+        strategy.kept_source()

@@ -76,3 +76,14 @@ class SourcePool:
     @classmethod
     def from_state_dict(cls, state: dict[str, torch.Tensor], device: torch.device | str) -> SourcePool:
         return cls(*(state[name].to(device) for name in _FIELDS))
+
+
+def require_source(pool: SourcePool | None, why: str) -> SourcePool:
+    """``pool``, or a clear error before the source was trained on (``why`` says who needed it).
+
+    Raises:
+        RuntimeError: ``"{why}; it must train on the source domain first"`` when ``pool`` is None.
+    """
+    if pool is None:
+        raise RuntimeError(f"{why}; it must train on the source domain first")
+    return pool
