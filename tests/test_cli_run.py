@@ -151,3 +151,43 @@ def test_plugins_and_set_reach_the_record(tiny_scenario: str, tmp_path: Path) ->
         ("ema-v0", {"eta": 0.9, "update": "step", "from_domain": 1}),
         ("replay-v0", {"size": 16, "ratio": 0.5}),
     ]
+
+
+_SMALL = {
+    "sampler_train_steps": 20,
+    "sampler_width": 32,
+    "generator_width": 32,
+    "critic_width": 32,
+    "embed_dim": 8,
+    "sampler_steps": 4,
+    "diffusion_steps": 40,
+    "batch_size": 8,
+    "warmup_steps": 2,
+    "max_size_drift": 10,
+}
+SMALL_DIFFUSION_REPLAY = [part for key, value in _SMALL.items() for part in ("--set", f"{key}={value}")]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "ablation", "expected"),
+    [
+        (
+            "diffusion_replay",
+            ["teacher=ema", "sampler=partial", "prior_filter=false", "ema_update=domain", "weight_3d=1"],
+            {"teacher": "ema", "sampler": "partial", "prior_filter": False, "ema_update": "domain", "weight_3d": 1.0},
+        ),
+        ("diffusion_replay", ["generation_seed=source", "prior=none"], {"generation_seed": "source", "prior": "none"}),
+        ("poseda", ["source_pairs=aligned", "gan_epochs=warmup", "batch_size=8"], {"gan_epochs": "warmup"}),
+    ],
+)
+def test_the_papers_ablations_run_from_the_cli(
+    tiny_scenario: str, tmp_path: Path, strategy: str, ablation: list[str], expected: dict[str, object]
+) -> None:
+    argv = ["run", "--scenario", tiny_scenario, "--strategy", strategy, "--out", str(tmp_path), *FAST]
+    small = SMALL_DIFFUSION_REPLAY if strategy == "diffusion_replay" else []
+    sets = [part for option in ablation for part in ("--set", option)]
+    assert main([*argv, "--adapt-epochs", "1", *small, *sets]) == 0
+    record = load_record(tmp_path / "seed-0")
+    assert record["status"] == "complete"
+    assert {key: record["strategy"]["params"][key] for key in expected} == expected
+    assert record["resources"]["keeps_source_data"] is (strategy == "poseda" or "generation_seed=source" in ablation)
