@@ -38,6 +38,8 @@ import math
 import torch
 from torch import nn
 
+from lifelong_pose.geometry.alignment import box_extent
+
 # DDIM's clean-pose estimate is clipped to this many image half-widths (in screen units, not in
 # standard deviations, so a later domain far from the first one is not cut off): at the noisiest
 # steps it divides by sqrt(alpha_bar) ~ 0.007, and an untrained direction would otherwise blow up
@@ -323,8 +325,5 @@ class PoseDiffusion(nn.Module):
 
 def _describe(x2d: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
     """(N, J, 2) poses and (N, J) observed joints -> (N, 3): box size (width + height) and root x, y."""
-    mask = seen.unsqueeze(-1)
-    low = torch.where(mask, x2d, torch.full_like(x2d, torch.inf)).amin(dim=-2)
-    high = torch.where(mask, x2d, torch.full_like(x2d, -torch.inf)).amax(dim=-2)
-    size = (high - low).sum(dim=-1).nan_to_num(0.0, posinf=0.0, neginf=0.0)
+    size = box_extent(x2d, seen).nan_to_num(0.0, posinf=0.0, neginf=0.0)
     return torch.cat([size[:, None], x2d[:, 0]], dim=-1)
