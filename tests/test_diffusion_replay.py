@@ -339,7 +339,7 @@ def test_every_loss_term_is_finite_and_logged_at_the_size_it_had(tiny_scenario: 
     logged = {name: values[-1] for name, values in strategy._terms.items()}
     expected = strategy.generator_losses(draw, generated)  # the generator's output before its update
     for name, value in expected.items():
-        assert torch.isfinite(value) and float(logged[name]) == pytest.approx(float(value), rel=1e-6), name
+        assert torch.isfinite(value) and float(logged[name]) == pytest.approx(float(value.detach()), rel=1e-6), name
     assert {"critic", "gradient_penalty", "adversarial"} <= set(logged)
 
 
