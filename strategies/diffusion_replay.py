@@ -187,7 +187,7 @@ class DiffusionReplay(LifelongStrategy):
     """GAN adaptation on a teacher's predicted poses, DDIM 2D-pose replay as a domain prior, EMA of the lifter.
 
     Where the seed (and the paper, as far as public text goes) is silent, this is what was chosen
-    (the measurements behind each default: ``benchmarks/results/diffusion_replay.md``):
+    (the measurements behind each default: ``benchmarks/results/diffusion_replay_cross_dataset.md``):
 
     - **Whose predictions are augmented** (``teacher``): the lifter as it entered the domain,
       frozen, in evaluation mode. The seed says "predicted 3D poses" without saying by whom;
@@ -199,7 +199,7 @@ class DiffusionReplay(LifelongStrategy):
       batch window's edge frames repeated. No rescaling: a drift of the predicted size beyond
       ``max_size_drift`` stops the run with an error (earlier versions rescaled to the source's
       size, which hid the collapse instead of preventing it). On cross_dataset-v2 (3 seeds,
-      ``benchmarks/results/diffusion_replay.md``) the live lifter as teacher drifted past the
+      ``benchmarks/results/diffusion_replay_cross_dataset.md``) the live lifter as teacher drifted past the
       bound on the 3DPW-like target in 2 of 3 seeds; an ``ema`` teacher (eta 0.999) ends within
       the seed spread of the frozen one (targets 97.0 +- 3.1 against 98.3 +- 3.9 mm), so the
       simpler, parameter-free frozen teacher is the default.
