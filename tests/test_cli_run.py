@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tiny_streams import SMALL_DIFFUSION_REPLAY
 
 from lifelong_pose.cli.main import main
 from lifelong_pose.cli.run import parse_seeds
@@ -153,21 +154,6 @@ def test_plugins_and_set_reach_the_record(tiny_scenario: str, tmp_path: Path) ->
     ]
 
 
-_SMALL = {
-    "sampler_train_steps": 20,
-    "sampler_width": 32,
-    "generator_width": 32,
-    "critic_width": 32,
-    "embed_dim": 8,
-    "sampler_steps": 4,
-    "diffusion_steps": 40,
-    "batch_size": 8,
-    "warmup_steps": 2,
-    "max_size_drift": 10,
-}
-SMALL_DIFFUSION_REPLAY = [part for key, value in _SMALL.items() for part in ("--set", f"{key}={value}")]
-
-
 @pytest.mark.parametrize(
     ("strategy", "ablation", "expected"),
     [
@@ -184,7 +170,13 @@ def test_the_papers_ablations_run_from_the_cli(
     tiny_scenario: str, tmp_path: Path, strategy: str, ablation: list[str], expected: dict[str, object]
 ) -> None:
     argv = ["run", "--scenario", tiny_scenario, "--strategy", strategy, "--out", str(tmp_path), *FAST]
-    small = SMALL_DIFFUSION_REPLAY if strategy == "diffusion_replay" else []
+    given = {option.split("=")[0] for option in ablation}
+    small = [
+        part
+        for key, value in (SMALL_DIFFUSION_REPLAY.items() if strategy == "diffusion_replay" else [])
+        if key not in given
+        for part in ("--set", f"{key}={value}")
+    ]
     sets = [part for option in ablation for part in ("--set", option)]
     assert main([*argv, "--adapt-epochs", "1", *small, *sets]) == 0
     record = load_record(tmp_path / "seed-0")

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import torch
 from avalanche.core import SupervisedPlugin
+from tiny_streams import SMALL_DIFFUSION_REPLAY
 
 import lifelong_pose as lp
 from lifelong_pose.runner.checkpoint import load_checkpoint, state_bytes
@@ -17,23 +18,7 @@ from lifelong_pose.runner.run import RunConfig, run
 from lifelong_pose.training import RunContext
 from lifelong_pose.training.build import make_strategy
 
-# small networks and few sampler steps: seconds per run
-FAST = {
-    "epochs": 1,
-    "adapt_epochs": 1,
-    "batch_size": 8,
-    "sampler_train_steps": 20,
-    "warmup_steps": 2,
-    "sampler_width": 32,
-    "generator_width": 32,
-    "critic_width": 32,
-    "embed_dim": 8,
-    "sampler_steps": 4,
-    "diffusion_steps": 40,
-    # a lifter trained for one epoch on a tiny split swings in size as it adapts: the guard has its own tests
-    "max_size_drift": 10.0,
-    "prior_filter": False,  # a 20-step sampler gives no plausible pose; the filter is tested in test_pose_diffusion
-}
+FAST = {"epochs": 1, "adapt_epochs": 1, **SMALL_DIFFUSION_REPLAY}
 
 
 def _run(scenario: str, out: Path, plugins: list[Any] | None = None, **options: Any) -> dict[str, Any]:
