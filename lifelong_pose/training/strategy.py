@@ -78,7 +78,8 @@ class LifelongStrategy(SupervisedTemplate):
         reads_target_3d: True only for the oracle; the runner then gives it target 3D and marks
             its records as not comparable.
         keeps_source_data: True for a strategy that trains on the labelled source while adapting
-            (PoseDA); the record's resources say so, and count the kept bytes.
+            (PoseDA); the record's resources say so, and count the kept bytes. A property where an
+            option decides (diffusion_replay's ``generation_seed=source``).
         shares_source_training: its source training is the engine's supervised training, so the
             lifter after it depends only on the data, the lifter's options, the seed and the device,
             and may come from the source cache. A strategy that trains the source its own way
