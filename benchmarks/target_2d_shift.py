@@ -19,8 +19,8 @@ from results_file import write_results  # benchmarks/ is on sys.path when a scri
 from tabulate import tabulate
 
 import lifelong_pose as lp
+from lifelong_pose.data.domain import DomainData
 from lifelong_pose.geometry.alignment import box_extent
-from lifelong_pose.world.data import DomainData
 
 
 def described(data: DomainData) -> torch.Tensor:

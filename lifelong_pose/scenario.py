@@ -16,10 +16,10 @@ from lifelong_pose.world.sim_spec import SimDataset, SimDomainSpec
 if TYPE_CHECKING:
     from avalanche.benchmarks import CLScenario
 
+    from lifelong_pose.data.domain import DomainData
     from lifelong_pose.datasets.build import DataFolder
     from lifelong_pose.datasets.sequences import PoseSequence
     from lifelong_pose.motion.clip import MotionClip
-    from lifelong_pose.world.data import DomainData
     from lifelong_pose.world.performance import Script
     from lifelong_pose.world.recording import RecordedTake
 
@@ -237,10 +237,21 @@ class Scenario:
     # -- avalanche ----------------------------------------------------------------------------
     @cached_property
     def benchmark(self) -> CLScenario:
-        """The Avalanche ``CLScenario`` with single-frame items (see :func:`build_benchmark`)."""
-        from lifelong_pose.benchmark import build_benchmark
+        """The Avalanche ``CLScenario`` with single-frame items (see :meth:`avalanche_benchmark`)."""
+        return self.avalanche_benchmark()
 
-        return build_benchmark(self)
+    def avalanche_benchmark(self, receptive_field: int = 1, *, target_3d: bool = False) -> CLScenario:
+        """Train experience i = domain i's train split (3D only for the source), test experience j =
+        domain j's test split with 3D.
+
+        ``target_3d=True`` builds the privileged stream in which targets' train splits keep their 3D:
+        only the ``oracle`` reference asks for it, and the runner marks its records not comparable.
+        """
+        from lifelong_pose.data.avalanche import build_benchmark
+
+        domains = range(self.num_domains)
+        train = [self.privileged_train_data(i) if target_3d else self.train_data(i) for i in domains]
+        return build_benchmark(train, [self.test_data(i) for i in domains], receptive_field)
 
     # -- description --------------------------------------------------------------------------
     def describe(self, sizes: bool = True) -> list[dict[str, Any]]:

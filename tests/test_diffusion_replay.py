@@ -12,6 +12,7 @@ from avalanche.core import SupervisedPlugin
 from tiny_streams import SMALL_DIFFUSION_REPLAY
 
 import lifelong_pose as lp
+from lifelong_pose.data import PoseBatch
 from lifelong_pose.runner.checkpoint import load_checkpoint, state_bytes
 from lifelong_pose.runner.record import load_record
 from lifelong_pose.runner.run import RunConfig, run
@@ -129,14 +130,15 @@ def _generated_batch(
         strategy.sampler.learn(source.x2d, source.visible, steps=5, generator=torch.Generator().manual_seed(0))
         strategy.priors = strategy.sampler.sample(16, steps=4)
     x2d = target.x2d[:12, None].expand(-1, frames, -1, -1).contiguous()
-    batch = (x2d, target.intrinsics[:12], torch.zeros(12, dtype=torch.long))
-    return strategy, batch, strategy.prepare_batch(batch, update=False)
+    batch = PoseBatch(x2d, target.intrinsics[:12])
+    made = strategy.adaptation_batch(batch, update=False)
+    return strategy, batch, (made.x2d, made.X3d, made.intrinsics, made.ids)
 
 
 def test_generated_pairs_use_source_cameras_the_teachers_size_and_the_own_frames_place(tiny_scenario: str) -> None:
     strategy, batch, generated = _generated_batch(tiny_scenario, prior="none", translation_limit=0.0, depth_limit=0.0)
-    x2d, X3d, intrinsics, task = generated
-    assert x2d.shape == batch[0].shape and X3d.shape == (12, 17, 3) and torch.equal(task, batch[2])
+    x2d, X3d, intrinsics, ids = generated
+    assert x2d.shape == batch.x2d.shape and X3d.shape == (12, 17, 3) and torch.all(ids == -1)
     assert all(any(torch.equal(row, camera) for camera in strategy.source_cameras) for row in intrinsics)
     assert torch.all(X3d[:, 0] == 0)  # root-relative labels
     # each label has its teacher prediction's size up to the bone-length stage's +-20 % (no rescaling)
@@ -144,17 +146,17 @@ def test_generated_pairs_use_source_cameras_the_teachers_size_and_the_own_frames
 
     layout = strategy.augment_generator.layout
     size = bone_lengths(X3d, layout).sum(dim=-1)
-    predicted = bone_lengths(strategy.predict_windows(batch[0])[:, 0], layout).sum(dim=-1)
+    predicted = bone_lengths(strategy.predict_windows(batch.x2d)[:, 0], layout).sum(dim=-1)
     assert torch.all((size / predicted - 1).abs() <= 0.2 + 1e-4)
     # without a prior every row stands where its own target frame stands (distortion aside)
-    assert torch.allclose(x2d[:, 0, 0], batch[0][:, 0, 0], atol=0.02)
+    assert torch.allclose(x2d[:, 0, 0], batch.x2d[:, 0, 0], atol=0.02)
 
 
 def test_with_the_ddim_prior_half_the_rows_stand_where_prior_poses_stand(tiny_scenario: str) -> None:
     strategy, batch, generated = _generated_batch(tiny_scenario, translation_limit=0.0, depth_limit=0.0)
     x2d = generated[0]
     assert strategy.embeddings.domain is not None
-    own = batch[0][:, 0, 0]
+    own = batch.x2d[:, 0, 0]
     # the first half is placed on prior poses (the sampler barely trained: anywhere), the rest on its own frames
     assert torch.allclose(x2d[6:, 0, 0], own[6:], atol=0.02)
     assert not torch.allclose(x2d[:6, 0, 0], own[:6], atol=0.02)
@@ -162,7 +164,8 @@ def test_with_the_ddim_prior_half_the_rows_stand_where_prior_poses_stand(tiny_sc
 
 def test_a_temporal_lifter_gets_windows_of_generated_frames(tiny_scenario: str) -> None:
     strategy, batch, _ = _generated_batch(tiny_scenario, 27, prior="noise", lifter="videopose", receptive_field=27)
-    x2d, X3d, _, _ = strategy.prepare_batch(batch, update=True)  # one critic and one generator step
+    made = strategy.adaptation_batch(batch, update=True)  # one critic and one generator step
+    x2d, X3d = made.x2d, made.X3d
     assert x2d.shape == (12, 27, 17, 2) and X3d.shape == (12, 17, 3)
     assert torch.isfinite(x2d).all()
 
@@ -318,7 +321,7 @@ def test_the_size_guard_bounds_both_ways_and_refuses_nan() -> None:
 
 def test_every_loss_term_is_finite_and_logged_at_the_size_it_had(tiny_scenario: str) -> None:
     strategy, batch, _ = _generated_batch(tiny_scenario)
-    draw = strategy.draw(batch[0])
+    draw = strategy.draw(batch.x2d)
     torch.manual_seed(0)
     generated = strategy.adversarial_step(draw)
     logged = {name: values[-1] for name, values in strategy._terms.items()}
@@ -345,7 +348,7 @@ def test_losses_are_zero_when_the_generator_is_the_identity(tiny_scenario: str) 
     """With every bound at zero the augmented pose is the teacher's, untranslated: L_3D is exactly 0."""
     no_change = {"angle_limit": 0.0, "length_limit": 0.0, "rotation_limit": 0.0, "translation_limit": 0.0}
     strategy, batch, _ = _generated_batch(tiny_scenario, prior="none", depth_limit=0.0, **no_change)
-    draw = strategy.draw(batch[0])
+    draw = strategy.draw(batch.x2d)
     with torch.no_grad():
         terms = strategy.generator_losses(draw, strategy.generate(draw))
     assert float(terms["loss_3d"]) == pytest.approx(0.0, abs=1e-6)
@@ -359,7 +362,7 @@ def test_source_seeded_generation_keeps_and_augments_source_poses(two_domains: s
 
 
 def test_partial_sampling_stops_the_chain_early() -> None:
-    from lifelong_pose.models.pose_diffusion import ddim_timesteps
+    from lifelong_pose.strategies.diffusion_replay.pose_diffusion import ddim_timesteps
 
     assert ddim_timesteps(400, 40).tolist()[-1] == 0  # strided: down to the clean pose
     assert ddim_timesteps(400, 40, "partial").tolist() == list(range(399, 359, -1))

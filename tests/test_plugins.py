@@ -11,10 +11,10 @@ import torch
 
 import lifelong_pose as lp
 from lifelong_pose.cli.assignments import parse_value, split_assignments
+from lifelong_pose.data import MemoryBatches, PoseBatch
 from lifelong_pose.registry import RegistryError, plugin_registry
 from lifelong_pose.runner.checkpoint import load_checkpoint
 from lifelong_pose.runner.run import RunConfig, run
-from lifelong_pose.training import MemoryBatches
 from lifelong_pose.training.build import make_plugins
 
 PLUGINS = ["ema", "replay", "ewc", "distill"]
@@ -107,12 +107,13 @@ def test_plugins_refuse_a_strategy_that_is_not_lifelong_pose() -> None:
 def test_memory_batches_append_remembered_frames_to_unlabelled_batches_only() -> None:
     memory_x2d = torch.arange(5 * 2.0).reshape(5, 1, 1, 2) + 100
     memory_k = torch.ones(5, 9)
-    unlabelled = (torch.zeros(3, 1, 1, 2), torch.zeros(3, 9), torch.zeros(3, dtype=torch.long))
-    labelled = (torch.zeros(3, 1, 1, 2), torch.zeros(3, 1, 3), torch.zeros(3, 9), torch.zeros(3, dtype=torch.long))
+    unlabelled = PoseBatch(torch.zeros(3, 1, 1, 2), torch.zeros(3, 9), ids=torch.arange(3))
+    labelled = PoseBatch(torch.zeros(3, 1, 1, 2), torch.zeros(3, 9), torch.zeros(3, 1, 3))
     batches = MemoryBatches([unlabelled, labelled], memory_x2d, memory_k, per_batch=4)
     mixed, passed = list(batches)
-    assert mixed[0].shape == (7, 1, 1, 2) and mixed[1].shape == (7, 9) and mixed[2].shape == (7,)
-    assert torch.all(mixed[0][3:] >= 100) and torch.all(mixed[1][3:] == 1)  # drawn from the memory
+    assert mixed.x2d.shape == (7, 1, 1, 2) and mixed.intrinsics.shape == (7, 9) and not mixed.labelled
+    assert torch.all(mixed.x2d[3:] >= 100) and torch.all(mixed.intrinsics[3:] == 1)  # drawn from the memory
+    assert mixed.ids.tolist() == [0, 1, 2, -1, -1, -1, -1]  # remembered rows are no frames of this domain
     assert passed is labelled and (batches.mixed, batches.passed) == (1, 1)
     with pytest.raises(ValueError, match="non-empty memory"):
         MemoryBatches([], memory_x2d[:0], memory_k[:0], per_batch=1)
@@ -135,7 +136,8 @@ def test_distill_adds_the_mpjpe_to_the_teachers_prediction() -> None:
     teacher_pose = torch.tensor([[[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]]]).expand(2, 2, 3)
     distill.teacher = lambda _: teacher_pose  # type: ignore[assignment]
     predicted = torch.tensor([[[0.0, 0.0, 0.0], [0.0, 3.0, 5.0]]]).expand(2, 2, 3)
-    strategy = SimpleNamespace(domain_batch=(x2d,), mbatch=[x2d], mb_output=predicted, loss=torch.tensor(0.5))
+    batch = PoseBatch(x2d, torch.zeros(2, 9))
+    strategy = SimpleNamespace(domain_batch=batch, mbatch=batch, mb_output=predicted, loss=torch.tensor(0.5))
     distill.before_backward(strategy)
     # per pose: mean over joints of (0, |(0, 3, 4)| = 5) = 2.5; weight 2 -> 5
     assert strategy.loss.item() == pytest.approx(0.5 + 5.0)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-
-from lifelong_pose.models.pose_diffusion import PoseDiffusion, ddim_timesteps, linear_betas
+from lifelong_pose.strategies.diffusion_replay.pose_diffusion import PoseDiffusion, ddim_timesteps, linear_betas
 
 JOINTS = 4
 TEMPLATE = torch.tensor([[0.0, 0.0], [0.0, -0.2], [0.1, 0.2], [-0.1, 0.2]])

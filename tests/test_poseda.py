@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 import torch
 from avalanche.core import SupervisedPlugin
+from lifelong_pose.strategies.shared.source_pool import SourcePool
 
 import lifelong_pose as lp
+from lifelong_pose.data import PoseBatch
 from lifelong_pose.runner.checkpoint import load_checkpoint
 from lifelong_pose.runner.run import RunConfig, run
 from lifelong_pose.training import RunContext
 from lifelong_pose.training.build import make_strategy
-from lifelong_pose.training.source_pool import SourcePool
 
 FAST = {"epochs": 1, "adapt_epochs": 1, "batch_size": 8, "warmup_steps": 3}
 
@@ -28,21 +29,29 @@ def _strategy_with_source(scenario: str, **options: Any) -> tuple[Any, Any]:
     """A PoseDA strategy holding the scenario's source split as its pool (no training)."""
     stream = lp.make(scenario)
     strategy = make_strategy("poseda", context=RunContext(num_joints=17, layout=stream.layout), **options)
-    strategy.source = SourcePool.from_domain(stream.train_data(0), receptive_field=1)
+    strategy.source_data = SourcePool.from_domain(stream.train_data(0), receptive_field=1)
     return strategy, stream
 
 
-def _target_batch(stream: Any, size: int = 12) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _target_batch(stream: Any, size: int = 12) -> PoseBatch:
     data = stream.train_data(1)
     intrinsics = data.intrinsics[:size].clone()
     intrinsics[:, 4:] = 0  # no distortion: GPA's root then projects exactly onto the target root
-    return data.x2d[:size, None], intrinsics, torch.zeros(size, dtype=torch.long)
+    return PoseBatch(data.x2d[:size, None], intrinsics)
+
+
+def _made(
+    strategy: Any, x2d: torch.Tensor, intrinsics: torch.Tensor, *, update: bool = False
+) -> tuple[torch.Tensor, ...]:
+    made = strategy.adaptation_batch(PoseBatch(x2d, intrinsics), update=update)
+    assert made.labelled and torch.equal(made.ids, torch.full((len(x2d),), -1))  # made rows are no domain frames
+    return made.x2d, made.X3d, made.intrinsics
 
 
 def test_gpa_puts_each_source_pose_on_its_target_root_and_box(tiny_scenario: str) -> None:
     strategy, stream = _strategy_with_source(tiny_scenario, lpa=False, source_pairs="aligned")
-    x2d_target, intrinsics, task = _target_batch(stream)
-    x2d, X3d, used_intrinsics, _ = strategy.prepare_batch((x2d_target, intrinsics, task), update=False)
+    x2d_target, intrinsics = _target_batch(stream).x2d, _target_batch(stream).intrinsics
+    x2d, X3d, used_intrinsics = _made(strategy, x2d_target, intrinsics)
     assert x2d.shape == x2d_target.shape and X3d.shape == (12, 17, 3)
     assert torch.equal(used_intrinsics, intrinsics)
     assert torch.allclose(x2d[:, 0, 0], x2d_target[:, 0, 0], atol=1e-5)  # root joint on the target's root
@@ -54,28 +63,29 @@ def test_gpa_puts_each_source_pose_on_its_target_root_and_box(tiny_scenario: str
     ratio = box(x2d[:, 0]) / box(x2d_target[:, 0])
     assert torch.all((ratio - 1).abs() < 0.1), ratio
     # the 3D labels are source poses, unchanged without LPA
-    pool = strategy.source.X3d
+    pool = strategy.source_data.X3d
     assert all(torch.isclose(pool, pose).all(dim=(-1, -2)).any() for pose in X3d)
 
 
 def test_lpa_mixes_augmented_and_source_pairs_one_to_one(tiny_scenario: str) -> None:
     strategy, stream = _strategy_with_source(tiny_scenario, gpa=False, mix_ratio=0.5)
     batch = _target_batch(stream, size=10)
-    x2d, X3d, intrinsics, _ = strategy.prepare_batch(batch, update=False)
-    pool = strategy.source.X3d
+    x2d, X3d, intrinsics = _made(strategy, batch.x2d, batch.intrinsics)
+    pool = strategy.source_data.X3d
     is_source = torch.stack([torch.isclose(pool, pose, atol=1e-7).all(dim=(-1, -2)).any() for pose in X3d])
     assert is_source.tolist() == [False] * 5 + [True] * 5
     # without GPA, source pairs keep their observed 2D and camera
-    assert all(torch.isclose(strategy.source.x2d, frame).all(dim=(-1, -2)).any() for frame in x2d[5:, 0])
-    assert all(torch.isclose(strategy.source.intrinsics, k).all(dim=-1).any() for k in intrinsics)
+    assert all(torch.isclose(strategy.source_data.x2d, frame).all(dim=(-1, -2)).any() for frame in x2d[5:, 0])
+    assert all(torch.isclose(strategy.source_data.intrinsics, k).all(dim=-1).any() for k in intrinsics)
 
 
 def test_by_default_half_the_batch_is_original_source_pairs_as_in_algorithm_1(tiny_scenario: str) -> None:
     """Augmented and aligned pairs first, then source pairs with their own 2D and camera, untouched."""
     strategy, stream = _strategy_with_source(tiny_scenario)
-    x2d_target, intrinsics, task = _target_batch(stream, size=10)
-    x2d, X3d, used_intrinsics, _ = strategy.prepare_batch((x2d_target, intrinsics, task), update=False)
-    pool = strategy.source
+    target = _target_batch(stream, size=10)
+    x2d_target, intrinsics = target.x2d, target.intrinsics
+    x2d, X3d, used_intrinsics = _made(strategy, x2d_target, intrinsics)
+    pool = strategy.source_data
     is_source = torch.stack([torch.isclose(pool.X3d, pose, atol=1e-7).all(dim=(-1, -2)).any() for pose in X3d])
     assert is_source.tolist() == [False] * 5 + [True] * 5
     # the generated half stands on its target's root and uses its camera; the source half keeps its own
@@ -90,17 +100,18 @@ def test_gan_in_warmup_only_leaves_the_generator_fixed_while_the_lifter_trains(t
     for schedule, changes in (("warmup", False), ("all", True)):
         strategy, stream = _strategy_with_source(tiny_scenario, gan_epochs=schedule, critic_steps=1)
         before = {k: v.clone() for k, v in strategy.augment_generator.state_dict().items()}
-        strategy.prepare_batch(_target_batch(stream, size=8), update=True)
+        strategy.adaptation_batch(_target_batch(stream, size=8), update=True)
         after = strategy.augment_generator.state_dict()
         assert any(not torch.equal(before[k], after[k]) for k in before) == changes, schedule
 
 
 def test_synthetic_pairs_copy_the_targets_missing_joints(tiny_scenario: str) -> None:
     strategy, stream = _strategy_with_source(tiny_scenario, lpa=False, source_pairs="aligned")
-    x2d_target, intrinsics, task = _target_batch(stream, size=6)
+    target = _target_batch(stream, size=6)
+    x2d_target, intrinsics = target.x2d, target.intrinsics
     x2d_target = x2d_target.clone()
     x2d_target[0, 0, 5] = 0  # joint 5 of frame 0 was not observed
-    x2d, *_ = strategy.prepare_batch((x2d_target, intrinsics, task), update=False)
+    x2d, *_ = _made(strategy, x2d_target, intrinsics)
     assert torch.all(x2d[0, 0, 5] == 0) and torch.all(x2d[1:, 0, 5] != 0)
 
 
@@ -181,6 +192,6 @@ def test_bad_options_are_clear_errors(options: dict[str, Any], message: str) -> 
 
 def test_adapting_before_the_source_is_a_clear_error(tiny_scenario: str) -> None:
     strategy, stream = _strategy_with_source(tiny_scenario)
-    strategy.source = None
+    strategy.source_data = None
     with pytest.raises(RuntimeError, match="must train on the source domain first"):
-        strategy.prepare_batch(_target_batch(stream), update=False)
+        strategy.adaptation_batch(_target_batch(stream), update=False)

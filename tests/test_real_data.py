@@ -347,6 +347,7 @@ class _Lifter(torch.nn.Module):
 
 
 def test_flip_averaged_prediction(tiny_scenario: str) -> None:
+    from lifelong_pose.data import PoseBatch
     from lifelong_pose.registry import load_entry_point
     from lifelong_pose.training import RunContext
     from lifelong_pose.training.build import build_strategy, strategy_spec_for
@@ -358,7 +359,7 @@ def test_flip_averaged_prediction(tiny_scenario: str) -> None:
     x = torch.randn(5, 1, 17, 2)
     expected = (strategy.model(x) + flip_horizontally(strategy.model(flip_horizontally(x, H36M17)), H36M17)) / 2
     torch.testing.assert_close(strategy.flip_averaged(x), expected)
-    strategy.mbatch = [x, torch.zeros(5, 17, 3), torch.zeros(5, 9), torch.zeros(5)]
+    strategy.mbatch = PoseBatch(x, torch.zeros(5, 9), torch.zeros(5, 17, 3))
     strategy.is_training = False
     torch.testing.assert_close(strategy.forward(), expected)
     strategy.is_training = True

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from lifelong_pose.data.passes import batches_per_epoch
 from lifelong_pose.runner.convergence import BudgetCheck, check_budget, check_target_budget
 from lifelong_pose.training.params import AdaptationParams, LifterParams
-from lifelong_pose.training.schedule import batches_per_epoch, learning_rate
+from lifelong_pose.training.schedule import learning_rate
 
 
 def test_exponential_schedule_decays_to_the_floor() -> None:

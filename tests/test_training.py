@@ -6,14 +6,14 @@ import pytest
 import torch
 
 import lifelong_pose as lp
-from lifelong_pose.benchmark import PoseFrames, build_benchmark
+from lifelong_pose.data import TensorBatches
+from lifelong_pose.data.avalanche import PoseFrames
 from lifelong_pose.registry import RegistryError, StrategySpec
 from lifelong_pose.training import (
     METRICS,
     LifelongStrategy,
     PosePluginMetric,
     RunContext,
-    TensorBatches,
     derive_seed,
     metric_key,
 )
@@ -28,24 +28,24 @@ def scenario(tiny_scenario: str):
 
 
 def test_tensor_batches_match_the_avalanche_items(scenario) -> None:
-    """Fast path and slow path give the same tuples, labelled and unlabelled."""
+    """Fast path and slow path give the same frames, labelled and unlabelled."""
     for data in (scenario.test_data(1), scenario.train_data(1)):
         frames = PoseFrames(data, receptive_field=3)
         batches = TensorBatches(data, receptive_field=3, batch_size=5)
         batch = next(iter(batches))
-        assert len(batch) == (4 if data.has_3d else 3)
+        assert batch.labelled == data.has_3d
+        parts = (batch.x2d, batch.X3d, batch.intrinsics) if batch.labelled else (batch.x2d, batch.intrinsics)
         for k in range(5):
-            item = frames[k]
-            for got, expected in zip(batch[:-1], item, strict=True):
+            for got, expected in zip(parts, frames[k], strict=True):
                 assert torch.equal(got[k], expected)
-        assert torch.equal(batch[-1], torch.zeros(5, dtype=torch.long))
+        assert batch.ids.tolist() == list(range(5)) and torch.equal(batch.task, torch.zeros(5, dtype=torch.long))
 
 
 def test_tensor_batches_shuffle_visits_every_frame_once(scenario) -> None:
     data = scenario.train_data(0)
     generator = torch.Generator().manual_seed(3)
     batches = TensorBatches(data, batch_size=64, shuffle=True, generator=generator)
-    seen = torch.cat([batch[0][:, 0].reshape(len(batch[0]), -1) for batch in batches])
+    seen = torch.cat([batch.x2d[:, 0].reshape(len(batch), -1) for batch in batches])
     assert len(batches) == -(-len(data) // 64)
     assert seen.shape[0] == len(data)
     assert torch.equal(torch.unique(seen, dim=0), torch.unique(data.x2d.reshape(len(data), -1), dim=0))
@@ -150,8 +150,8 @@ def test_module_and_file_entry_points(tmp_path) -> None:
 
 
 def test_targets_never_carry_3d_except_for_the_oracle(scenario) -> None:
-    plain = build_benchmark(scenario)
-    privileged = build_benchmark(scenario, target_3d=True)
+    plain = scenario.avalanche_benchmark()
+    privileged = scenario.avalanche_benchmark(target_3d=True)
     for i, (a, b) in enumerate(zip(plain.train_stream, privileged.train_stream, strict=True)):
         assert a.tensors.has_3d == (i == 0)
         assert b.tensors.has_3d
@@ -165,7 +165,7 @@ class _NoAdaptation(LifelongStrategy):
 def test_adapting_without_an_adaptation_loss_is_a_clear_error(scenario) -> None:
     spec = StrategySpec(id="no_adaptation", entry_point="tests:_NoAdaptation")
     strategy = build_strategy(spec, _NoAdaptation, {"context": CONTEXT, "steps": 1, "adapt_steps": 1})
-    benchmark = build_benchmark(scenario)
+    benchmark = scenario.avalanche_benchmark()
     strategy.train(benchmark.train_stream[0], eval_streams=[])
     with pytest.raises(NotImplementedError, match="does not define adaptation_loss"):
         strategy.train(benchmark.train_stream[1], eval_streams=[])
@@ -184,8 +184,8 @@ def test_training_batches_never_end_with_a_single_frame(scenario) -> None:
     data = scenario.train_data(2)
     assert len(data) == 25
     batches = TensorBatches(data, batch_size=8, shuffle=True, generator=torch.Generator().manual_seed(0))
-    assert [len(batch[0]) for batch in batches] == [8, 8, 8] and len(batches) == 3
-    assert [len(batch[0]) for batch in TensorBatches(data, batch_size=8)] == [8, 8, 8, 1]
+    assert [len(batch) for batch in batches] == [8, 8, 8] and len(batches) == 3
+    assert [len(batch) for batch in TensorBatches(data, batch_size=8)] == [8, 8, 8, 1]
 
 
 class _Counter:
@@ -220,7 +220,7 @@ def test_two_plugins_of_one_class_keep_their_own_state() -> None:
 def test_the_optimizer_object_survives_domains_with_fresh_state(scenario) -> None:
     strategy = lp.strategy_registry.make("oracle", context=CONTEXT, steps=3, adapt_steps=4, adapt_lr=5e-4)
     optimizer = strategy.optimizer
-    benchmark = build_benchmark(scenario, target_3d=True)
+    benchmark = scenario.avalanche_benchmark(target_3d=True)
     strategy.train(benchmark.train_stream[0], eval_streams=[])
     assert strategy.optimizer is optimizer and optimizer.state and strategy.domain_step == 3
     strategy.train(benchmark.train_stream[1], eval_streams=[])
@@ -241,4 +241,4 @@ class _ReplacesData:
 def test_plugins_that_replace_the_dataset_are_refused(scenario) -> None:
     strategy = lp.strategy_registry.make("source_only", context=CONTEXT, plugins=[_ReplacesData()], epochs=1)
     with pytest.raises(TypeError, match="a plugin replaced adapted_dataset"):
-        strategy.train(build_benchmark(scenario).train_stream[0], eval_streams=[])
+        strategy.train(scenario.avalanche_benchmark().train_stream[0], eval_streams=[])

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from lifelong_pose.strategies.shared.lpa import AnchorDiscriminator, AugmentationGenerator, ResidualMLP
 from scipy.spatial.transform import Rotation
 
 from lifelong_pose.geometry import H36M17, bone_lengths, bone_vectors
@@ -20,7 +21,6 @@ from lifelong_pose.geometry.transforms import (
     mirror_bone_permutation,
     rotate_about_root,
 )
-from lifelong_pose.models.lpa import AnchorDiscriminator, AugmentationGenerator, ResidualMLP
 
 LAYOUT = H36M17
 

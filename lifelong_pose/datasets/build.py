@@ -6,12 +6,12 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from lifelong_pose.data.domain import DomainData
 from lifelong_pose.datasets.h36m import read_h36m
 from lifelong_pose.datasets.hp3d import read_hp3d
 from lifelong_pose.datasets.pw3d import read_pw3d
 from lifelong_pose.datasets.sequences import PoseSequence, to_domain_data
 from lifelong_pose.datasets.spec import RealDomainSpec, Selection
-from lifelong_pose.world.data import DomainData
 
 _TAKE_NUMBER = re.compile(r"\s+\d+$")
 

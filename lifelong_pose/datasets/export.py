@@ -43,10 +43,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lifelong_pose.data.domain import DomainData
 from lifelong_pose.datasets.h36m import FILE_3D, FILES_2D, KEPT_32
 from lifelong_pose.geometry.camera import image_coordinates, image_intrinsics
 from lifelong_pose.geometry.skeleton import FROM_H36M, H36M17
-from lifelong_pose.world.data import DomainData
 
 if TYPE_CHECKING:
     from lifelong_pose.scenario import Scenario

@@ -1,5 +1,5 @@
 """What every real-data reader produces: camera views of takes in file units, and their conversion
-to the suite's :class:`~lifelong_pose.world.data.DomainData`.
+to the suite's :class:`~lifelong_pose.data.domain.DomainData`.
 
 Readers only parse their format into :class:`PoseSequence` (pixels, metres, the canonical joint
 order); everything the suite's conventions add (normalised screen coordinates, root-relative 3D,
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lifelong_pose.data.domain import DomainData
 from lifelong_pose.geometry.camera import normalize_intrinsics, normalize_screen_coordinates
 from lifelong_pose.geometry.skeleton import FROM_H36M, get_layout
-from lifelong_pose.world.data import DomainData
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ This subpackage imports torch; the CLI's listing never imports it.
 from __future__ import annotations
 
 from lifelong_pose.models.factory import LIFTERS, PROFILE_SIZES, Lifter, build_lifter
-from lifelong_pose.models.pose_diffusion import PoseDiffusion
 from lifelong_pose.models.simple_baseline import SimpleBaseline
 from lifelong_pose.models.videopose import VideoPose3D
 
-__all__ = ["LIFTERS", "PROFILE_SIZES", "Lifter", "PoseDiffusion", "SimpleBaseline", "VideoPose3D", "build_lifter"]
+__all__ = ["LIFTERS", "PROFILE_SIZES", "Lifter", "SimpleBaseline", "VideoPose3D", "build_lifter"]

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from lifelong_pose.data.windows import sliding_windows
 from lifelong_pose.registry.loading import check_kwargs, load_entry_point
 
 _ENTRY_POINTS: dict[str, str] = {
@@ -122,7 +123,7 @@ class Lifter(nn.Module):
         """
         self.check_input(x2d, sequence=True)
         batch, rf = x2d.shape[0], self.receptive_field
-        windows = x2d.unfold(1, rf, 1).permute(0, 1, 4, 2, 3)  # (B, N', rf, J, 2)
+        windows = sliding_windows(x2d, rf)  # (B, N', rf, J, 2)
         out = self(windows.reshape(-1, rf, self.num_joints, 2))
         return out.view(batch, -1, self.num_joints, 3)
 

@@ -215,7 +215,6 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
             is marked ``failed`` with the error's type and message (its finished domains kept).
     """
     import lifelong_pose as lp
-    from lifelong_pose.benchmark import build_benchmark
     from lifelong_pose.geometry.skeleton import get_layout
     from lifelong_pose.registry.loading import load_entry_point
     from lifelong_pose.runner.progress import ProgressPlugin
@@ -250,9 +249,7 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     )
     check_out_dir(out, config.resume)
 
-    benchmark = build_benchmark(
-        scenario, receptive_field=strategy.params.receptive_field, target_3d=strategy.reads_target_3d
-    )
+    benchmark = scenario.avalanche_benchmark(strategy.params.receptive_field, target_3d=strategy.reads_target_3d)
     record = _new_record(config, scenario, strategy, device)
     start = 0
     if config.resume:

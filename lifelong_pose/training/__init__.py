@@ -1,13 +1,12 @@
-"""The training engine: the strategy base on Avalanche, tensor batches, seeding and evaluation.
+"""The training engine: the strategy base on Avalanche, seeding and evaluation (batches: :mod:`lifelong_pose.data`).
 
 Imports torch and avalanche; nothing on the CLI's listing path imports this package.
 """
 
 from __future__ import annotations
 
-from lifelong_pose.training.batches import MemoryBatches, TensorBatches
 from lifelong_pose.training.evaluation import METRICS, PosePluginMetric, make_evaluator, metric_key
-from lifelong_pose.training.params import AdaptationParams, AugmentationParams, LifterParams
+from lifelong_pose.training.params import AdaptationParams, LifterParams
 from lifelong_pose.training.plugin import LifelongPlugin
 from lifelong_pose.training.seeding import derive_seed, seed_everything
 from lifelong_pose.training.strategy import LifelongStrategy, RunContext
@@ -15,14 +14,11 @@ from lifelong_pose.training.strategy import LifelongStrategy, RunContext
 __all__ = [
     "METRICS",
     "AdaptationParams",
-    "AugmentationParams",
     "LifelongPlugin",
     "LifelongStrategy",
     "LifterParams",
-    "MemoryBatches",
     "PosePluginMetric",
     "RunContext",
-    "TensorBatches",
     "derive_seed",
     "make_evaluator",
     "metric_key",

@@ -12,13 +12,6 @@ import math
 SCHEDULES: tuple[str, ...] = ("exponential", "cosine", "constant")
 
 
-def batches_per_epoch(frames: int, batch_size: int, shuffle: bool) -> int:
-    """Batches in one pass over ``frames`` frames (a training pass drops a last batch of one frame)."""
-    if shuffle and frames > 1 and frames % batch_size == 1:
-        frames -= 1
-    return -(-frames // batch_size)
-
-
 def learning_rate(step: int, total: int, lr: float, *, schedule: str, floor: float, warmup: int = 0) -> float:
     """The rate at optimizer step ``step`` (0-based) of a budget of ``total`` steps.
 

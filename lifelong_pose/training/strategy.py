@@ -1,10 +1,25 @@
 """The strategy base: an Avalanche ``SupervisedTemplate`` whose experiences are pose domains.
 
-What it changes in the template, and why:
+A method is written on named phase hooks and never touches Avalanche's private hooks or its
+``mb_*`` state (the estimator contract, in the spirit of scikit-learn's)::
+
+    on_source_trained(data)          the source is learnt (trained, or loaded from the cache)
+    on_target_start(data)            a target is about to adapt (its optimizer is fresh)
+    adaptation_batch(batch, update)  a drawn target PoseBatch -> the batch the lifter trains on
+    adaptation_loss(batch, output)   the loss on an unlabelled batch, from the lifter's output
+    on_step_end()                    after each optimizer step on a target
+    on_target_end(data)              a target has adapted (before the plugins' end-of-domain work)
+    on_domain_end(data)              after every domain, source included
+
+Networks and optimizers made with :meth:`add_network` / :meth:`add_optimizer`, and attributes
+named with :meth:`keep`, are checkpointed between domains and counted in the record's resources
+without further code; :meth:`required_plugins` adds the plugins a method is built on (EMA).
+
+What the base changes in the template, and why:
 
 - batches come from whole-domain tensors on the device (:class:`TensorBatches`), not from a
-  per-sample ``DataLoader``;
-- a labelled experience trains with the supervised pose loss; an unlabelled one calls
+  per-sample ``DataLoader``, as :class:`PoseBatch` es;
+- a labelled batch trains with the supervised pose loss; an unlabelled one calls
   :meth:`LifelongStrategy.adaptation_loss`, which each adapting strategy defines;
 - a domain trains for a budget of optimizer steps (:meth:`LifelongStrategy.steps_for`) with the
   learning rate following the params' schedule over them; Avalanche sees one "epoch" per domain;
@@ -27,17 +42,18 @@ from avalanche.core import BasePlugin
 from avalanche.training.plugins import EvaluationPlugin
 from avalanche.training.templates import SupervisedTemplate
 
+from lifelong_pose.data.batch import PoseBatch
+from lifelong_pose.data.batches import TensorBatches
 from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.metrics.pose import mpjpe
-from lifelong_pose.training.batches import TensorBatches
 from lifelong_pose.training.evaluation import make_evaluator
 from lifelong_pose.training.params import AdaptationParams, LifterParams, check_profile
 from lifelong_pose.training.schedule import learning_rate
 from lifelong_pose.training.seeding import derive_seed, seed_everything
 
 if TYPE_CHECKING:
-    from lifelong_pose.benchmark import DomainInfo
-    from lifelong_pose.world.data import DomainData
+    from lifelong_pose.data.avalanche import DomainInfo
+    from lifelong_pose.data.domain import DomainData
 
 
 @dataclass(frozen=True)
@@ -69,8 +85,9 @@ class LifelongStrategy(SupervisedTemplate):
     """Base of every lifelong-pose strategy.
 
     Subclasses set ``Params`` (a :class:`LifterParams` dataclass) and ``PROFILE_DEFAULTS``, and
-    override :meth:`adaptation_loss` to learn from unlabelled targets. The registry builds them
-    with ``strategy_registry.make(id, context=..., **options)``.
+    override the phase hooks they need (module docstring); an adapting strategy defines at least
+    :meth:`adaptation_loss` or :meth:`adaptation_batch`. The registry builds them with
+    ``strategy_registry.make(id, context=..., **options)``.
 
     Class attributes:
         Params: the hyper-parameter dataclass.
@@ -105,6 +122,7 @@ class LifelongStrategy(SupervisedTemplate):
         params = params if params is not None else self.default_params(context.profile)
         if not isinstance(params, self.Params):
             raise TypeError(f"{type(self).__name__} needs {self.Params.__name__}, got {type(params).__name__}")
+        plugins = [*plugins, *self._checked_required_plugins(params, plugins)]
         self.context = context
         self.params = params
         seed_everything(context.seed)  # the initial weights depend on the seed only
@@ -123,14 +141,17 @@ class LifelongStrategy(SupervisedTemplate):
             train_epochs=1,  # one pass of the domain's step budget (see steps_for)
             eval_mb_size=params.eval_batch_size,
             device=torch.device(context.device),
-            plugins=list(plugins),
+            plugins=plugins,
             evaluator=evaluator if evaluator is not None else make_evaluator(),
             eval_every=-1,
         )
         self.model.to(self.device)
         self._generator = torch.Generator()  # reseeded at the start of every domain
         self._on_device: dict[int, DomainData] = {}
-        self.domain_batch: tuple[torch.Tensor, ...] | None = None
+        self._networks: dict[str, torch.nn.Module] = {}
+        self._optimizers: dict[str, torch.optim.Optimizer] = {}
+        self._kept: dict[str, Any] = {}  # attribute name -> class that restores it (or None)
+        self.domain_batch: PoseBatch | None = None
         self.domain_steps = 0  # the current domain's budget
         self.domain_step = 0  # optimizer steps taken on it
         self._terms: dict[str, list[torch.Tensor]] = {}  # loss terms logged on the current domain
@@ -148,12 +169,112 @@ class LifelongStrategy(SupervisedTemplate):
         """The hyper-parameters, as recorded in ``result.json``."""
         return self.params.as_dict()
 
+    # -- what a method declares ---------------------------------------------------------------
+    @classmethod
+    def required_plugins(cls, params: LifterParams) -> Sequence[BasePlugin]:
+        """Plugins the method is built on (diffusion_replay's EMA), appended after the user's.
+
+        A user plugin of the same class is refused: the method would apply it twice.
+        """
+        return ()
+
+    @classmethod
+    def _checked_required_plugins(cls, params: LifterParams, given: Sequence[BasePlugin]) -> list[BasePlugin]:
+        required = list(cls.required_plugins(params))
+        for plugin in required:
+            if any(type(user) is type(plugin) for user in given):
+                name = getattr(plugin, "name", type(plugin).__name__)
+                raise ValueError(
+                    f"{cls.__name__} already uses the {name!r} plugin with its own options; drop --plugin {name}, or "
+                    f"switch the strategy's own off with its option (e.g. --set {name}=false) to use yours"
+                )
+        return required
+
+    def add_network(self, name: str, module: torch.nn.Module) -> Any:
+        """Declare a network the method trains besides the lifter; returns it, on the device.
+
+        Declared networks are saved in every checkpoint and their parameters are counted in the
+        record's ``resources.extra_parameters``.
+        """
+        self._declare(name)
+        self._networks[name] = module.to(self.device)
+        return self._networks[name]
+
+    def add_optimizer(self, name: str, optimizer: torch.optim.Optimizer) -> Any:
+        """Declare an optimizer of the method's own networks (its state is checkpointed); returns it."""
+        self._declare(name)
+        self._optimizers[name] = optimizer
+        return optimizer
+
+    def keep(self, *names: str, **restorers: type) -> None:
+        """Declare attributes carried from domain to domain and checkpointed with the lifter.
+
+        ``names`` hold tensors, numbers, strings, booleans or None; ``restorers`` map an attribute
+        holding an object with ``state_dict()`` to its class, whose ``from_state_dict(state, device)``
+        rebuilds it (a kept source pool).
+        """
+        for name in (*names, *restorers):
+            self._declare(name)
+            self._kept[name] = restorers.get(name)
+
+    def _declare(self, name: str) -> None:
+        if name in self._networks or name in self._optimizers or name in self._kept:
+            raise ValueError(f"{type(self).__name__}: {name!r} is declared twice")
+
+    def auxiliary_modules(self) -> dict[str, torch.nn.Module]:
+        """Networks the strategy trains besides the lifter (:meth:`add_network`), by name."""
+        return dict(self._networks)
+
+    # -- phase hooks (override what the method needs) -----------------------------------------
+    def on_source_trained(self, data: DomainData) -> None:
+        """The source is learnt (``data``: its train split, with 3D, on the device)."""
+
+    def on_target_start(self, data: DomainData) -> None:
+        """A target with an adaptation budget starts (``data``: its train split, no 3D)."""
+
+    def adaptation_batch(self, batch: PoseBatch, *, update: bool) -> PoseBatch:
+        """The batch the lifter trains on, made from an unlabelled ``batch`` drawn from the target.
+
+        The default trains on the drawn batch itself (with :meth:`adaptation_loss`). A strategy
+        that trains on pairs it makes (PoseDA) returns a labelled batch here, which the lifter then
+        learns with the pose loss. ``update`` is False when a plugin asks for the loss without a
+        training step (:meth:`training_loss`): nothing but the returned batch may change then.
+        """
+        return batch
+
+    def adaptation_loss(self, batch: PoseBatch, output: torch.Tensor) -> torch.Tensor:
+        """The loss on an unlabelled training batch; ``output`` is the lifter's (B, J, 3) prediction.
+
+        Raises:
+            NotImplementedError: a strategy that trains on targets must define it (or make
+                labelled batches in :meth:`adaptation_batch`).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} trains on unlabelled target domains (adapt_steps > 0) but does not "
+            "define adaptation_loss()"
+        )
+
+    def on_step_end(self) -> None:
+        """After each optimizer step on a target."""
+
+    def on_target_end(self, data: DomainData) -> None:
+        """A target has adapted (``data``: its train split); before the plugins' end-of-domain work."""
+
+    def on_domain_end(self, data: DomainData) -> None:
+        """Every domain, source included, after its training and :meth:`on_source_trained` / :meth:`on_target_end`."""
+
     # -- the domain loop ----------------------------------------------------------------------
     @property
     def domain(self) -> DomainInfo:
         """Metadata of the current experience (set by the benchmark on every experience)."""
         assert self.experience is not None
         return self.experience.domain
+
+    @property
+    def domain_data(self) -> DomainData:
+        """The current domain's train split on the device (the fast path's tensors)."""
+        assert self.experience is not None
+        return self.domain_tensors(self.experience.tensors)
 
     def steps_for(self, domain: DomainInfo) -> int:
         """Optimizer steps on ``domain``: the source budget on the source, the adaptation budget on
@@ -163,6 +284,11 @@ class LifelongStrategy(SupervisedTemplate):
         if isinstance(self.params, AdaptationParams):
             return self.params.target_steps(domain.num_frames)
         return 0
+
+    @property
+    def adapting(self) -> bool:
+        """The current domain is a target the strategy trains on (a budget of steps > 0)."""
+        return self.domain.index > 0 and self.train_epochs > 0
 
     @property
     def source_from_cache(self) -> bool:
@@ -180,6 +306,22 @@ class LifelongStrategy(SupervisedTemplate):
             self._on_device[key] = data.to(self.device)
         return self._on_device[key]
 
+    def domain_batches(self, steps: int | None = None, *, batch_size: int | None = None) -> TensorBatches:
+        """Shuffled training batches of the current domain, drawn with the domain's generator.
+
+        Args:
+            steps: batches to draw (default: the domain's budget).
+            batch_size: frames per batch (default: the training batch size).
+        """
+        return TensorBatches(
+            self.domain_data,
+            receptive_field=self.params.receptive_field,
+            batch_size=self.train_mb_size if batch_size is None else batch_size,
+            shuffle=True,
+            generator=self._generator,
+            steps=self.domain_steps if steps is None else steps,
+        )
+
     def _before_training_exp(self, **kwargs: Any) -> None:
         self.domain_steps = self.steps_for(self.domain)
         self.domain_step = 0
@@ -190,6 +332,8 @@ class LifelongStrategy(SupervisedTemplate):
             assert self.cached_source_state is not None
             self.model.load_state_dict(self.cached_source_state)
         super()._before_training_exp(**kwargs)
+        if self.adapting:
+            self.on_target_start(self.domain_data)
 
     def _train_exp(self, experience: Any, eval_streams: Any = None, **kwargs: Any) -> None:
         """The domain's steps (none for a source from the cache: its lifter is loaded); then keep a
@@ -201,6 +345,15 @@ class LifelongStrategy(SupervisedTemplate):
             if self.domain.index == 0 and self.train_epochs > 0:
                 self.trained_source_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         seed_everything(derive_seed(self.context.seed, "after", self.domain.index), self._generator)
+
+    def _after_training_exp(self, **kwargs: Any) -> None:
+        data = self.domain_data
+        if self.domain.index == 0:
+            self.on_source_trained(data)
+        elif self.train_epochs > 0:
+            self.on_target_end(data)
+        self.on_domain_end(data)
+        super()._after_training_exp(**kwargs)
 
     def train_dataset_adaptation(self, **kwargs: Any) -> None:
         assert self.experience is not None
@@ -219,14 +372,7 @@ class LifelongStrategy(SupervisedTemplate):
                 f"{type(self).__name__}: a plugin replaced adapted_dataset, but lifelong-pose trains from "
                 "whole-domain tensors (experience.tensors); replay plugins must extend the tensor batches instead"
             )
-        self.dataloader = TensorBatches(
-            self.domain_tensors(self.experience.tensors),
-            receptive_field=self.params.receptive_field,
-            batch_size=self.train_mb_size,
-            shuffle=True,
-            generator=self._generator,
-            steps=self.domain_steps,
-        )
+        self.dataloader = self.domain_batches()
 
     def make_eval_dataloader(self, **kwargs: Any) -> None:
         assert self.experience is not None
@@ -257,6 +403,11 @@ class LifelongStrategy(SupervisedTemplate):
         return self.optimizer
 
     # -- mini-batch ---------------------------------------------------------------------------
+    def _unpack_minibatch(self) -> None:
+        """The batch on the device (Avalanche's version indexes a tuple)."""
+        assert isinstance(self.mbatch, PoseBatch), f"batches are PoseBatch objects, got {type(self.mbatch).__name__}"
+        self.mbatch = self.mbatch.to(self.device)
+
     def _before_training_iteration(self, **kwargs: Any) -> None:
         """Set the step's learning rate; keep the batch as drawn in ``domain_batch``, then let the
         strategy turn it into its training batch."""
@@ -272,50 +423,39 @@ class LifelongStrategy(SupervisedTemplate):
         )
         for group in self.optimizer.param_groups:
             group["lr"] = rate
-        self.domain_batch = tuple(self.mbatch)
-        self.mbatch = list(self.prepare_batch(self.domain_batch, update=True))
+        self.domain_batch = self.mbatch
+        self.mbatch = self.training_batch(self.domain_batch, update=True)
         super()._before_training_iteration(**kwargs)
 
-    def prepare_batch(self, batch: tuple[torch.Tensor, ...], *, update: bool) -> tuple[torch.Tensor, ...]:
-        """The batch the lifter trains on, made from a batch drawn from the domain (identity here).
+    def training_batch(self, batch: PoseBatch, *, update: bool) -> PoseBatch:
+        """The batch the lifter trains on: a labelled batch as drawn, an unlabelled one via :meth:`adaptation_batch`."""
+        return batch if batch.labelled else self.adaptation_batch(batch, update=update)
 
-        A strategy that trains on synthetic pairs (PoseDA) builds them here from the drawn target
-        batch. ``update`` is False when a plugin asks for the loss without a training step
-        (:meth:`training_loss`): nothing but the returned batch may change then.
-        """
-        return batch
-
-    def training_loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    def training_loss(self, batch: PoseBatch) -> torch.Tensor:
         """The strategy's own loss on one drawn batch, as its training step computes it, without a step.
 
         Plugins that weigh parameters by the strategy's loss (EWC) call it; the lifter is used in
         whatever mode the caller set, and the strategy's mini-batch state is left as it was.
         """
-        saved = self.mbatch, self.mb_output
-        try:
-            self.mbatch = list(self.prepare_batch(batch, update=False))
-            self.mb_output = self.forward()
-            return self.criterion()
-        finally:
-            self.mbatch, self.mb_output = saved
+        made = self.training_batch(batch, update=False)
+        return self.batch_loss(made, self.model(made.x2d))
 
     @property
     def mb_x(self) -> torch.Tensor:
-        """(B, T, J, 2) 2D windows."""
-        assert self.mbatch is not None
-        return self.mbatch[0]
+        """(B, T, J, 2) 2D windows of the current batch (for Avalanche and plugins)."""
+        assert isinstance(self.mbatch, PoseBatch)
+        return self.mbatch.x2d
 
     @property
     def mb_y(self) -> torch.Tensor | None:
         """(B, J, 3) root-relative 3D in metres, or None for an unlabelled batch."""
-        assert self.mbatch is not None
-        return self.mbatch[1] if len(self.mbatch) == 4 else None
+        assert isinstance(self.mbatch, PoseBatch)
+        return self.mbatch.X3d
 
     @property
-    def mb_intrinsics(self) -> torch.Tensor:
-        """(B, 9) normalised intrinsics of each frame's camera."""
-        assert self.mbatch is not None
-        return self.mbatch[-2]
+    def mb_task_id(self) -> torch.Tensor:
+        assert isinstance(self.mbatch, PoseBatch)
+        return self.mbatch.task
 
     def forward(self) -> torch.Tensor:
         if not self.is_training and self.context.test_flip:
@@ -332,6 +472,8 @@ class LifelongStrategy(SupervisedTemplate):
         return (direct + flip_horizontally(mirrored, layout)) / 2
 
     def _after_training_iteration(self, **kwargs: Any) -> None:
+        if self.domain.index > 0:
+            self.on_step_end()
         self.domain_step += 1
         self.log_terms(lifter=self.loss)
         super()._after_training_iteration(**kwargs)
@@ -370,11 +512,15 @@ class LifelongStrategy(SupervisedTemplate):
         super()._after_eval_forward(**kwargs)
 
     def criterion(self) -> torch.Tensor:
+        """The loss of the current batch (:meth:`batch_loss`)."""
+        assert isinstance(self.mbatch, PoseBatch)
+        return self.batch_loss(self.mbatch, self.mb_output)
+
+    def batch_loss(self, batch: PoseBatch, output: torch.Tensor) -> torch.Tensor:
         """The supervised pose loss on labelled batches, :meth:`adaptation_loss` otherwise."""
-        target = self.mb_y
-        if target is None:
-            return self.adaptation_loss()
-        return self.pose_loss(self.mb_output, target)
+        if batch.X3d is None:
+            return self.adaptation_loss(batch, output)
+        return self.pose_loss(output, batch.X3d)
 
     def pose_loss(self, predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Mean per-joint position error (metres) or mean squared error, per ``params.loss``."""
@@ -382,20 +528,9 @@ class LifelongStrategy(SupervisedTemplate):
             return torch.mean((predicted - target) ** 2)
         return mpjpe(predicted, target).mean()
 
-    def adaptation_loss(self) -> torch.Tensor:
-        """The loss on an unlabelled target batch (``mb_x``, ``mb_intrinsics``, ``mb_output``).
-
-        Raises:
-            NotImplementedError: a strategy that trains on targets must define it.
-        """
-        raise NotImplementedError(
-            f"{type(self).__name__} trains on unlabelled target domains (adapt_steps > 0) but does not "
-            "define adaptation_loss()"
-        )
-
     # -- what crosses domains -----------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """Everything a later domain needs: the lifter and each stateful plugin's state.
+        """Everything a later domain needs: the lifter, each stateful plugin's and the method's declared state.
 
         Plugins with ``state_dict``/``load_state_dict`` methods are saved under their position
         and class name, so two plugins of one class keep their own state.
@@ -418,16 +553,37 @@ class LifelongStrategy(SupervisedTemplate):
             if callable(getattr(plugin, "state_dict", None)) and callable(getattr(plugin, "load_state_dict", None))
         ]
 
-    def auxiliary_modules(self) -> dict[str, torch.nn.Module]:
-        """Networks the strategy trains besides the lifter (PoseDA's generator and critic), by name.
-
-        The run record counts their parameters (``resources.extra_parameters``).
-        """
-        return {}
-
     def extra_state_dict(self) -> dict[str, Any]:
-        """State of the strategy itself beyond the lifter (generators, samplers, memories)."""
-        return {}
+        """The method's declared state: networks, optimizers and kept attributes (None values left out)."""
+        state: dict[str, Any] = {name: module.state_dict() for name, module in self._networks.items()}
+        state.update({name: optimizer.state_dict() for name, optimizer in self._optimizers.items()})
+        for name, restorer in self._kept.items():
+            value = getattr(self, name)
+            if value is not None:
+                state[name] = value.state_dict() if restorer is not None else value
+        return state
 
     def load_extra_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`extra_state_dict`."""
+        """Restore :meth:`extra_state_dict`.
+
+        Raises:
+            KeyError: a declared network or optimizer missing from ``state`` (a checkpoint of
+                another method or version).
+        """
+        for kind, declared in (("network", self._networks), ("optimizer", self._optimizers)):
+            missing = sorted(set(declared) - set(state))
+            if missing:
+                raise KeyError(f"Checkpoint has no state for the {kind}(s) {missing} of {type(self).__name__}")
+        for name, module in self._networks.items():
+            module.load_state_dict(state[name])
+        for name, optimizer in self._optimizers.items():
+            optimizer.load_state_dict(state[name])
+        for name, restorer in self._kept.items():
+            if name not in state:
+                continue  # kept as None when saved
+            value = state[name]
+            if restorer is not None:
+                value = restorer.from_state_dict(value, self.device)  # type: ignore[attr-defined]
+            elif isinstance(value, torch.Tensor):
+                value = value.to(self.device)
+            setattr(self, name, value)

@@ -11,6 +11,7 @@ import hashlib
 import numpy as np
 import torch
 
+from lifelong_pose.data.domain import DomainData
 from lifelong_pose.geometry.camera import (
     normalize_intrinsics,
     normalize_screen_coordinates,
@@ -23,7 +24,6 @@ from lifelong_pose.motion.kinematics import h36m_positions
 from lifelong_pose.motion.resample import resample_clip
 from lifelong_pose.world.bodies import Body, sample_bodies
 from lifelong_pose.world.cameras import SampledCamera, camera_poses, sample_cameras
-from lifelong_pose.world.data import DomainData
 from lifelong_pose.world.factors import DomainSpec, KeypointConvention
 from lifelong_pose.world.observation import observe
 from lifelong_pose.world.split import split_clip

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from lifelong_pose.data.domain import DomainData
 from lifelong_pose.geometry.bones import bone_lengths
-from lifelong_pose.world.data import DomainData
 
 # (joint, parent, child) triples whose inner angle we report, by name.
 _ANGLES = {

@@ -49,11 +49,11 @@ class DistillPlugin(LifelongPlugin):
     def before_backward(self, strategy: Any, **kwargs: Any) -> None:
         if self.teacher is None or strategy.domain_batch is None:
             return
-        x2d = strategy.domain_batch[0]
+        x2d = strategy.domain_batch.x2d
         with torch.no_grad():
             soft = self.teacher(x2d)
         # reuse the step's prediction when the strategy trained on the drawn batch itself
-        predicted = strategy.mb_output if strategy.mbatch[0] is x2d else strategy.model(x2d)
+        predicted = strategy.mb_output if strategy.mbatch is strategy.domain_batch else strategy.model(x2d)
         strategy.loss = strategy.loss + self.weight * mpjpe(predicted, soft).mean()
 
     def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:

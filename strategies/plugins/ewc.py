@@ -88,7 +88,7 @@ class EWCPlugin(LifelongPlugin):
         try:
             for batch in itertools.islice(strategy.dataloader, self.batches):
                 model.zero_grad(set_to_none=True)
-                strategy.training_loss(tuple(batch)).backward()
+                strategy.training_loss(batch).backward()
                 for name, parameter in model.named_parameters():
                     if parameter.grad is not None:
                         sums[name] += parameter.grad.detach() ** 2

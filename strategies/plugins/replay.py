@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from lifelong_pose.training.batches import MemoryBatches
+from lifelong_pose.data.batches import MemoryBatches
 from lifelong_pose.training.plugin import LifelongPlugin
 from lifelong_pose.training.seeding import derive_seed
 
@@ -55,7 +55,7 @@ class ReplayPlugin(LifelongPlugin):
 
     def after_training_exp(self, strategy: Any, **kwargs: Any) -> None:
         strategy = self.check_strategy(strategy)
-        data = strategy.domain_tensors(strategy.experience.tensors)
+        data = strategy.domain_data
         generator = torch.Generator().manual_seed(derive_seed(strategy.context.seed, "replay", strategy.domain.index))
         order = torch.randperm(len(data), generator=generator).to(data.x2d.device)
         windows = data.window_indices(strategy.params.receptive_field)

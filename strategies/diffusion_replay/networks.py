@@ -10,19 +10,19 @@
 - :func:`normalised_2d`: a 2D pose without its position and size, for the normalised half of the
   hybrid 2D loss.
 
-The generators themselves are :class:`lifelong_pose.models.lpa.AugmentationGenerator` with a
+The generators themselves are :class:`lifelong_pose.strategies.shared.lpa.AugmentationGenerator` with a
 translation head: the same bone-angle, bone-length and rigid stages PoseDA uses.
 """
 
 from __future__ import annotations
 
 import torch
+from lifelong_pose.strategies.shared.lpa import ResidualMLP
 from torch import nn
 
 from lifelong_pose.geometry.alignment import box_extent
 from lifelong_pose.geometry.bones import bone_vectors
 from lifelong_pose.geometry.skeleton import JointLayout
-from lifelong_pose.models.lpa import ResidualMLP
 
 
 class PoseEmbeddings(nn.Module):

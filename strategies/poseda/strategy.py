@@ -22,14 +22,16 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import torch
+from lifelong_pose.strategies.shared.lpa import AnchorDiscriminator, AugmentationGenerator
+from lifelong_pose.strategies.shared.params import AugmentationParams
+from lifelong_pose.strategies.shared.source_pool import SourceBatch, SourcePool, require_source
 
+from lifelong_pose.data import DomainData, PoseBatch
 from lifelong_pose.geometry.alignment import global_position_alignment, usable_rows
 from lifelong_pose.geometry.camera import project_to_2d
 from lifelong_pose.geometry.skeleton import get_layout
-from lifelong_pose.models.lpa import AnchorDiscriminator, AugmentationGenerator
-from lifelong_pose.training import AdaptationParams, AugmentationParams, LifelongStrategy, RunContext
+from lifelong_pose.training import AdaptationParams, LifelongStrategy, RunContext
 from lifelong_pose.training.params import check_at_least, check_positive, videopose3d_recipe
-from lifelong_pose.training.source_pool import SourceBatch, SourcePool, require_source
 
 # The paper's schedule on a GPU: VideoPose3D-style source training, then 10 epochs per target
 # (section 4.2: "5 to 10 epochs ... to get convergence"), batch 1024.
@@ -153,43 +155,41 @@ class PoseDA(LifelongStrategy):
         super().__init__(context=context, params=params, **kwargs)
         p = self.params
         layout = get_layout(context.layout)
-        self.augment_generator = AugmentationGenerator(
+        generator = AugmentationGenerator(
             layout,
             noise_dim=p.noise_dim,
             width=p.generator_width,
             angle_limit=p.angle_limit,
             length_limit=p.length_limit,
             rotation_limit=p.rotation_limit,
-        ).to(self.device)
-        self.discriminator = AnchorDiscriminator(layout, width=p.discriminator_width).to(self.device)
-        self.generator_optimizer = torch.optim.Adam(self.augment_generator.parameters(), lr=p.gan_lr)
-        self.discriminator_optimizer = torch.optim.RMSprop(self.discriminator.parameters(), lr=p.gan_lr)
-        self.source: SourcePool | None = None
+        )
+        self.augment_generator = self.add_network("generator", generator)
+        self.discriminator = self.add_network("discriminator", AnchorDiscriminator(layout, width=p.discriminator_width))
+        self.generator_optimizer = self.add_optimizer(
+            "generator_optimizer", torch.optim.Adam(self.augment_generator.parameters(), lr=p.gan_lr)
+        )
+        self.discriminator_optimizer = self.add_optimizer(
+            "discriminator_optimizer", torch.optim.RMSprop(self.discriminator.parameters(), lr=p.gan_lr)
+        )
+        self.source_data: SourcePool | None = None
         self.augmenter_steps = 0
         self.warmed_up = False
+        self.keep("augmenter_steps", "warmed_up", source_data=SourcePool)
 
     # -- the domain loop ----------------------------------------------------------------------
-    def _before_training_exp(self, **kwargs: Any) -> None:
-        super()._before_training_exp(**kwargs)
-        if self.domain.index == 0 or self.train_epochs == 0:
-            return
+    def on_source_trained(self, data: DomainData) -> None:
+        self.source_data = SourcePool.from_domain(data, self.params.receptive_field)
+
+    def on_target_start(self, data: DomainData) -> None:
         self.kept_source()
         if self.params.lpa and not self.warmed_up:
             for _ in range(self.params.warmup_steps):
                 self.augmenter_step(self.params.batch_size)
             self.warmed_up = True
 
-    def _after_training_exp(self, **kwargs: Any) -> None:
-        if self.domain.index == 0:
-            assert self.experience is not None
-            self.source = SourcePool.from_domain(
-                self.domain_tensors(self.experience.tensors), self.params.receptive_field
-            )
-        super()._after_training_exp(**kwargs)
-
     def kept_source(self) -> SourcePool:
         """The kept source pool (a clear error before the source)."""
-        return require_source(self.source, "PoseDA adapts from the source it keeps")
+        return require_source(self.source_data, "PoseDA adapts from the source it keeps")
 
     # -- LPA ----------------------------------------------------------------------------------
     def augmenter_step(self, size: int) -> None:
@@ -224,19 +224,17 @@ class PoseDA(LifelongStrategy):
         return self.augment_generator.apply(windows, stages)
 
     # -- the training batch -------------------------------------------------------------------
-    def prepare_batch(self, batch: tuple[torch.Tensor, ...], *, update: bool) -> tuple[torch.Tensor, ...]:
-        """A target batch ``(x2d, intrinsics, task)`` -> a labelled batch of the same size.
+    def adaptation_batch(self, batch: PoseBatch, *, update: bool) -> PoseBatch:
+        """A target batch -> a labelled batch of the same size.
 
         The first ``mix_ratio`` of the rows are generated for the target (LPA-augmented if
         ``lpa``, placed before the target camera if ``gpa``); the rest are original source pairs
         (``source_pairs=original``) or source poses placed before the target camera
         (``source_pairs=aligned``, with ``gpa``).
         """
-        if len(batch) == 4:  # the labelled source
-            return batch
         p = self.params
         source_pool = self.kept_source()
-        x2d_target, intrinsics_target, task = batch
+        x2d_target, intrinsics_target = batch.x2d, batch.intrinsics
         size, frames = x2d_target.shape[:2]
         centre = frames // 2
         if update and p.lpa and p.gan_epochs == "all":
@@ -252,7 +250,7 @@ class PoseDA(LifelongStrategy):
             x2d_made, intrinsics_made = self._made_2d(poses[:made], source, made, x2d_target, intrinsics_target)
             x2d = torch.cat([x2d_made, source.x2d[made:]])
             intrinsics = torch.cat([intrinsics_made, source.intrinsics[made:]])
-        return x2d, poses[:, centre], intrinsics, task
+        return batch.with_labels(poses[:, centre], x2d=x2d, intrinsics=intrinsics)
 
     def _made_2d(
         self, poses: torch.Tensor, source: SourceBatch, made: int, x2d_target: torch.Tensor, intrinsics: torch.Tensor
@@ -288,30 +286,3 @@ class PoseDA(LifelongStrategy):
         motion = source_root - source_root[:, centre : centre + 1]  # the source's root motion in the window
         camera_frame = poses + (root[:, None] + motion)[:, :, None]
         return project_to_2d(camera_frame, intrinsics_target[:, None]), intrinsics_target
-
-    # -- what crosses domains -----------------------------------------------------------------
-    def auxiliary_modules(self) -> dict[str, torch.nn.Module]:
-        return {"generator": self.augment_generator, "discriminator": self.discriminator}
-
-    def extra_state_dict(self) -> dict[str, Any]:
-        state: dict[str, Any] = {
-            "generator": self.augment_generator.state_dict(),
-            "discriminator": self.discriminator.state_dict(),
-            "generator_optimizer": self.generator_optimizer.state_dict(),
-            "discriminator_optimizer": self.discriminator_optimizer.state_dict(),
-            "augmenter_steps": self.augmenter_steps,
-            "warmed_up": self.warmed_up,
-        }
-        if self.source is not None:
-            state["source_data"] = self.source.state_dict()
-        return state
-
-    def load_extra_state_dict(self, state: dict[str, Any]) -> None:
-        self.augment_generator.load_state_dict(state["generator"])
-        self.discriminator.load_state_dict(state["discriminator"])
-        self.generator_optimizer.load_state_dict(state["generator_optimizer"])
-        self.discriminator_optimizer.load_state_dict(state["discriminator_optimizer"])
-        self.augmenter_steps = int(state["augmenter_steps"])
-        self.warmed_up = bool(state["warmed_up"])
-        if "source_data" in state:
-            self.source = SourcePool.from_state_dict(state["source_data"], self.device)

@@ -15,7 +15,7 @@ from the target's 2D poses alone; no earlier domain's data is kept. At every ste
 5. the lifter trains on the generated 2D-3D pairs.
 
 The domain-aware embedding comes from a DDIM sampler of 2D poses that has learned every earlier
-domain (:class:`lifelong_pose.models.pose_diffusion.PoseDiffusion`): the memory of the method,
+domain (:class:`lifelong_pose.strategies.diffusion_replay.pose_diffusion.PoseDiffusion`): the memory of the method,
 carried from domain to domain instead of data. After each domain it learns that domain's 2D
 poses too. The lifter leaving a domain is an exponential moving average (the ``ema`` plugin).
 """
@@ -29,19 +29,27 @@ from typing import Any, ClassVar, Literal
 
 import torch
 from avalanche.core import BasePlugin
+from lifelong_pose.strategies.diffusion_replay.networks import (
+    PoseCritic2D,
+    PoseEmbeddings,
+    gradient_penalty,
+    normalised_2d,
+)
+from lifelong_pose.strategies.diffusion_replay.pose_diffusion import PoseDiffusion
 from lifelong_pose.strategies.plugins.ema import EMAPlugin
+from lifelong_pose.strategies.shared.lpa import AugmentationGenerator, Augmented
+from lifelong_pose.strategies.shared.params import AugmentationParams
+from lifelong_pose.strategies.shared.source_pool import SourcePool, require_source
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
+from lifelong_pose.data import DomainData, PoseBatch
+from lifelong_pose.data.windows import sliding_windows
 from lifelong_pose.geometry.alignment import box_extent, global_position_alignment, usable_rows
 from lifelong_pose.geometry.bones import bone_lengths
 from lifelong_pose.geometry.camera import project_to_2d
 from lifelong_pose.geometry.skeleton import get_layout
-from lifelong_pose.models.lifelong_gan import PoseCritic2D, PoseEmbeddings, gradient_penalty, normalised_2d
-from lifelong_pose.models.lpa import AugmentationGenerator, Augmented
-from lifelong_pose.models.pose_diffusion import PoseDiffusion
-from lifelong_pose.training import AdaptationParams, AugmentationParams, LifelongStrategy, RunContext, TensorBatches
+from lifelong_pose.training import AdaptationParams, LifelongStrategy, RunContext
 from lifelong_pose.training.params import check_at_least, check_positive, videopose3d_recipe
-from lifelong_pose.training.source_pool import SourcePool, require_source
 
 # The paper's schedule: VideoPose3D with 27 frames, 40 source epochs, 30 per target, batch 1024.
 _PAPER = {
@@ -203,7 +211,7 @@ class DiffusionReplay(LifelongStrategy):
       bound on the 3DPW-like target in 2 of 3 seeds; an ``ema`` teacher (eta 0.999) ends within
       the seed spread of the frozen one (targets 97.0 +- 3.1 against 98.3 +- 3.9 mm), so the
       simpler, parameter-free frozen teacher is the default.
-    - **Embeddings** (:class:`lifelong_pose.models.lifelong_gan.PoseEmbeddings`, 32 numbers
+    - **Embeddings** (:class:`lifelong_pose.strategies.diffusion_replay.networks.PoseEmbeddings`, 32 numbers
       each, MLP width 128): pose-aware from joint coordinates and bone vectors (the body-part
       segments are subsets of the bone vectors, so they are not encoded apart); temporal-aware
       from the softmax-weighted pose of the window (scores from a 1-D convolution); domain-aware
@@ -242,7 +250,7 @@ class DiffusionReplay(LifelongStrategy):
       1e-4 in both profiles; ``warmup_steps`` (30) generator and critic passes come first on
       every target, since every target brings a new real distribution. Generators, embeddings
       and critic carry over from target to target.
-    - **Sampler** (:class:`lifelong_pose.models.pose_diffusion.PoseDiffusion`): single-frame 2D
+    - **Sampler** (:class:`lifelong_pose.strategies.diffusion_replay.pose_diffusion.PoseDiffusion`): single-frame 2D
       poses, T = 400, linear betas, residual MLP width 256, 500 training steps per domain (quick;
       paper profile 5000) with its own replay of earlier domains; it learns the source's 2D too,
       and not the stream's last domain (nothing follows to replay it in). Priors: deterministic
@@ -268,28 +276,14 @@ class DiffusionReplay(LifelongStrategy):
 
     params: DiffusionReplayParams
 
-    def __init__(
-        self,
-        *,
-        context: RunContext,
-        params: DiffusionReplayParams | None = None,
-        plugins: Sequence[BasePlugin] = (),
-        **kwargs: Any,
-    ) -> None:
-        params = params if params is not None else self.default_params(context.profile)
-        plugins = list(plugins)
-        if isinstance(params, DiffusionReplayParams) and params.ema:
-            if any(isinstance(plugin, EMAPlugin) for plugin in plugins):
-                raise ValueError(
-                    "diffusion_replay already averages the lifter (ema=true); give --set ema=false to use your "
-                    "own ema plugin, or drop --plugin ema and set ema_eta / ema_update"
-                )
-            plugins.append(EMAPlugin(eta=params.ema_eta, update=params.ema_update))
-        super().__init__(context=context, params=params, plugins=plugins, **kwargs)
+    def __init__(self, *, context: RunContext, params: DiffusionReplayParams | None = None, **kwargs: Any) -> None:
+        super().__init__(context=context, params=params, **kwargs)
         p = self.params
         layout = get_layout(context.layout)
-        self.embeddings = PoseEmbeddings(layout, embed_dim=p.embed_dim, domain=p.prior != "none").to(self.device)
-        self.augment_generator = AugmentationGenerator(
+        self.embeddings = self.add_network(
+            "embeddings", PoseEmbeddings(layout, embed_dim=p.embed_dim, domain=p.prior != "none")
+        )
+        generator = AugmentationGenerator(
             layout,
             noise_dim=self.embeddings.size,
             width=p.generator_width,
@@ -299,24 +293,34 @@ class DiffusionReplay(LifelongStrategy):
             translation=True,
             translation_limit=p.translation_limit,
             depth_limit=p.depth_limit,
-        ).to(self.device)
-        self.critic = PoseCritic2D(context.num_joints, width=p.critic_width).to(self.device)
-        self.sampler = (
-            PoseDiffusion(context.num_joints, diffusion_steps=p.diffusion_steps, width=p.sampler_width).to(self.device)
-            if p.prior == "ddim"
-            else None
         )
+        self.augment_generator = self.add_network("generator", generator)
+        self.critic = self.add_network("critic", PoseCritic2D(context.num_joints, width=p.critic_width))
+        self.sampler: PoseDiffusion | None = None
+        if p.prior == "ddim":
+            sampler = PoseDiffusion(context.num_joints, diffusion_steps=p.diffusion_steps, width=p.sampler_width)
+            self.sampler = self.add_network("sampler", sampler)
         generator_parameters = [*self.augment_generator.parameters(), *self.embeddings.parameters()]
-        self.generator_optimizer = torch.optim.Adam(generator_parameters, lr=p.gan_lr, betas=(0.5, 0.9))
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=p.gan_lr, betas=(0.5, 0.9))
+        self.generator_optimizer = self.add_optimizer(
+            "generator_optimizer", torch.optim.Adam(generator_parameters, lr=p.gan_lr, betas=(0.5, 0.9))
+        )
+        self.critic_optimizer = self.add_optimizer(
+            "critic_optimizer", torch.optim.Adam(self.critic.parameters(), lr=p.gan_lr, betas=(0.5, 0.9))
+        )
         self.source_cameras: torch.Tensor | None = None
         self.source_depths: torch.Tensor | None = None  # (2,) the source's 1st and 99th percentile root depth
+        self.source_data: SourcePool | None = None  # the labelled source, kept only with generation_seed=source
+        self.keep("source_cameras", "source_depths", source_data=SourcePool)
         # () the mean total bone length (metres) of the lifter's predictions on this target as it entered it
         self.reference_size: torch.Tensor | None = None
-        self.source: SourcePool | None = None  # the labelled source, kept only with generation_seed=source
         self.priors: torch.Tensor | None = None  # this domain's prior poses, drawn once from the sampler
         self.teacher: torch.nn.Module | None = None  # this domain's teacher (None: the live lifter)
         self.teacher_average: AveragedModel | None = None  # the ema teacher's average
+
+    @classmethod
+    def required_plugins(cls, params: Any) -> Sequence[BasePlugin]:
+        """The lifter leaving each domain is its moving average (``ema``, ``ema_eta``, ``ema_update``)."""
+        return [EMAPlugin(eta=params.ema_eta, update=params.ema_update)] if params.ema else []
 
     @property
     def keeps_source_data(self) -> bool:  # type: ignore[override]
@@ -324,34 +328,20 @@ class DiffusionReplay(LifelongStrategy):
         return self.params.generation_seed == "source"
 
     # -- the domain loop ----------------------------------------------------------------------
-    def _before_training_exp(self, **kwargs: Any) -> None:
-        super()._before_training_exp(**kwargs)
-        if self.domain.index == 0 or self.train_epochs == 0:
-            return
+    def on_target_start(self, data: DomainData) -> None:
+        """The size guard's reference, the teacher, this target's priors, then the GAN's warm-up."""
         self.kept_cameras()
-        assert self.experience is not None
-        self.reference_size = self.predicted_size(self.domain_tensors(self.experience.tensors))
+        self.reference_size = self.predicted_size(data)
         self.make_teacher()
         self.priors = None
         if self.sampler is not None and self.params.replay_share > 0:
-            assert self.experience is not None
-            count = max(1, min(self.params.prior_pool, round(self.params.replay_share * len(self.experience.tensors))))
+            count = max(1, min(self.params.prior_pool, round(self.params.replay_share * len(data))))
             draw = self.sampler.sample_plausible if self.params.prior_filter else self.sampler.sample
             self.priors = draw(
                 count, steps=self.params.sampler_steps, mode=self.params.sampler, generator=self._generator
             )
-        assert self.experience is not None
-        warmup = TensorBatches(
-            self.domain_tensors(self.experience.tensors),
-            receptive_field=self.params.receptive_field,
-            batch_size=self.train_mb_size,
-            shuffle=True,
-            generator=self._generator,
-            steps=self.params.warmup_steps,
-        )
-        for batch in warmup:
-            if len(batch) == 3:
-                self.adversarial_step(self.draw(batch[0]))
+        for batch in self.domain_batches(self.params.warmup_steps):
+            self.adversarial_step(self.draw(batch.x2d))
 
     def make_teacher(self) -> None:
         """The teacher of this domain: a frozen copy of the lifter as it enters it, or its average."""
@@ -366,26 +356,27 @@ class DiffusionReplay(LifelongStrategy):
             self.teacher_average = average.requires_grad_(False)
             self.teacher = average.module.eval()
 
-    def _after_training_iteration(self, **kwargs: Any) -> None:
+    def on_step_end(self) -> None:
         """Move an ``ema`` teacher towards the lifter."""
-        if self.domain.index > 0 and self.teacher_average is not None:
+        if self.teacher_average is not None:
             self.teacher_average.update_parameters(self.model)
             self.teacher_average.module.eval()
-        super()._after_training_iteration(**kwargs)
 
-    def _after_training_exp(self, **kwargs: Any) -> None:
-        """Keep the source's cameras after the source; teach the sampler this domain's 2D poses."""
-        assert self.experience is not None
-        data = self.domain_tensors(self.experience.tensors)
-        if self.domain.index == 0:
-            self.source_cameras = torch.unique(data.intrinsics, dim=0)
-            if data.root is not None:
-                quantiles = torch.tensor([0.01, 0.99], device=data.root.device)
-                self.source_depths = torch.quantile(data.root[:, 2], quantiles)
-            if self.params.generation_seed == "source":
-                self.source = SourcePool.from_domain(data, self.params.receptive_field)
-        elif self.train_epochs > 0:
-            self.check_size(self.predicted_size(data), "lifter's predictions on the domain it adapted to")
+    def on_source_trained(self, data: DomainData) -> None:
+        """Keep the source's cameras and depth range (and, with ``generation_seed=source``, its data)."""
+        self.source_cameras = torch.unique(data.intrinsics, dim=0)
+        if data.root is not None:
+            quantiles = torch.tensor([0.01, 0.99], device=data.root.device)
+            self.source_depths = torch.quantile(data.root[:, 2], quantiles)
+        if self.params.generation_seed == "source":
+            self.source_data = SourcePool.from_domain(data, self.params.receptive_field)
+
+    def on_target_end(self, data: DomainData) -> None:
+        """Stop a diverged adaptation (the size guard on the adapted lifter)."""
+        self.check_size(self.predicted_size(data), "lifter's predictions on the domain it adapted to")
+
+    def on_domain_end(self, data: DomainData) -> None:
+        """Drop the domain's teacher; teach the sampler this domain's 2D poses."""
         self.teacher, self.teacher_average = None, None
         if self.sampler is not None and self.train_epochs > 0 and not self.domain.last:  # no domain follows the last
             self.sampler.learn(
@@ -397,7 +388,6 @@ class DiffusionReplay(LifelongStrategy):
                 replay_filter=self.params.prior_filter,
                 generator=self._generator,
             )
-        super()._after_training_exp(**kwargs)
 
     def kept_cameras(self) -> torch.Tensor:
         """The source cameras' intrinsics (C, 9).
@@ -449,18 +439,15 @@ class DiffusionReplay(LifelongStrategy):
             )
 
     # -- one target step ----------------------------------------------------------------------
-    def prepare_batch(self, batch: tuple[torch.Tensor, ...], *, update: bool) -> tuple[torch.Tensor, ...]:
-        """A target batch ``(x2d, intrinsics, task)`` -> generated pairs ``(x2d, X3d, source intrinsics, task)``."""
-        if len(batch) == 4:  # the labelled source
-            return batch
-        x2d, _, task = batch
-        draw = self.draw(x2d)
+    def adaptation_batch(self, batch: PoseBatch, *, update: bool) -> PoseBatch:
+        """A target batch -> generated pairs (projected 2D, augmented 3D, source cameras)."""
+        draw = self.draw(batch.x2d)
         if update:
             generated = self.adversarial_step(draw)
         else:
             with torch.no_grad():
                 generated = self.generate(draw)
-        return generated.x2d.detach(), generated.augmented.pose.detach(), draw.cameras, task
+        return batch.with_labels(generated.augmented.pose.detach(), x2d=generated.x2d.detach(), intrinsics=draw.cameras)
 
     def draw(self, x2d: torch.Tensor) -> _Draw:
         """The poses to augment, priors and source cameras: everything random in a step, once."""
@@ -495,16 +482,13 @@ class DiffusionReplay(LifelongStrategy):
 
     def kept_source(self) -> SourcePool:
         """The kept source pool (``generation_seed=source``; a clear error before the source)."""
-        return require_source(self.source, "diffusion_replay with generation_seed=source augments source poses")
+        return require_source(self.source_data, "diffusion_replay with generation_seed=source augments source poses")
 
     def predict_windows(self, x2d: torch.Tensor) -> torch.Tensor:
         """(B, T, J, 2) windows -> (B, T, J, 3) the teacher's root-relative 3D of every frame (no gradient)."""
         batch, frames = x2d.shape[:2]
-        windows = x2d
-        if frames > 1:  # a window around every frame, the batch window's edge frames repeated
-            half = frames // 2
-            padded = torch.cat([x2d[:, :1].expand(-1, half, -1, -1), x2d, x2d[:, -1:].expand(-1, half, -1, -1)], 1)
-            windows = padded.unfold(1, frames, 1).permute(0, 1, 4, 2, 3).reshape(batch * frames, frames, *x2d.shape[2:])
+        # a window around every frame, the batch window's edge frames repeated
+        windows = sliding_windows(x2d, frames, pad_edges=True).reshape(batch * frames, frames, *x2d.shape[2:])
         network = self.teacher if self.teacher is not None else self.model
         was_training = network.training
         network.eval()
@@ -594,50 +578,6 @@ class DiffusionReplay(LifelongStrategy):
         shape_error = (normalised_2d(projected, own_visible) - normalised_2d(draw.x2d[:, centre], own_visible)).abs()
         loss_shape = (shape_error * own_mask).sum() / (2 * own_mask.sum()).clamp_min(1)
         return {"loss_3d": loss_3d, "loss_2d": loss_2d, "loss_2d_normalised": loss_shape}
-
-    # -- what crosses domains -----------------------------------------------------------------
-    def auxiliary_modules(self) -> dict[str, torch.nn.Module]:
-        modules: dict[str, torch.nn.Module] = {
-            "generator": self.augment_generator,
-            "embeddings": self.embeddings,
-            "critic": self.critic,
-        }
-        if self.sampler is not None:
-            modules["sampler"] = self.sampler
-        return modules
-
-    def extra_state_dict(self) -> dict[str, Any]:
-        state: dict[str, Any] = {
-            "generator": self.augment_generator.state_dict(),
-            "embeddings": self.embeddings.state_dict(),
-            "critic": self.critic.state_dict(),
-            "generator_optimizer": self.generator_optimizer.state_dict(),
-            "critic_optimizer": self.critic_optimizer.state_dict(),
-        }
-        if self.sampler is not None:
-            state["sampler"] = self.sampler.state_dict()
-        if self.source_cameras is not None:
-            state["source_cameras"] = self.source_cameras
-        if self.source_depths is not None:
-            state["source_depths"] = self.source_depths
-        if self.source is not None:
-            state["source_data"] = self.source.state_dict()
-        return state
-
-    def load_extra_state_dict(self, state: dict[str, Any]) -> None:
-        self.augment_generator.load_state_dict(state["generator"])
-        self.embeddings.load_state_dict(state["embeddings"])
-        self.critic.load_state_dict(state["critic"])
-        self.generator_optimizer.load_state_dict(state["generator_optimizer"])
-        self.critic_optimizer.load_state_dict(state["critic_optimizer"])
-        if self.sampler is not None:
-            self.sampler.load_state_dict(state["sampler"])
-        if "source_cameras" in state:
-            self.source_cameras = state["source_cameras"].to(self.device)
-        if "source_depths" in state:
-            self.source_depths = state["source_depths"].to(self.device)
-        if "source_data" in state:
-            self.source = SourcePool.from_state_dict(state["source_data"], self.device)
 
 
 def box_ratio(x2d: torch.Tensor, reference: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:

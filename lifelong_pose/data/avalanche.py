@@ -15,18 +15,17 @@ and ``tensors`` (the whole-tensor :class:`DomainData`, the fast path for trainin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
 from torch.utils.data import Dataset
 
-from lifelong_pose.world.data import DomainData
+from lifelong_pose.data.domain import DomainData
 
 if TYPE_CHECKING:
     from avalanche.benchmarks import CLScenario
-
-    from lifelong_pose.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -75,19 +74,20 @@ def avalanche_dataset(data: DomainData, receptive_field: int = 1):
     return AvalancheDataset([PoseFrames(data, receptive_field)], data_attributes=[task_labels])
 
 
-def build_benchmark(scenario: Scenario, receptive_field: int = 1, *, target_3d: bool = False) -> CLScenario:
-    """``benchmark_from_datasets`` with train experience i = domain i's train split (3D only for
-    the source) and test experience j = domain j's test split with 3D.
+def build_benchmark(train: Sequence[DomainData], test: Sequence[DomainData], receptive_field: int = 1) -> CLScenario:
+    """``benchmark_from_datasets`` with train experience i = ``train[i]`` and test experience j = ``test[j]``.
 
-    ``target_3d=True`` builds the privileged stream in which targets' train splits keep their 3D:
-    only the ``oracle`` reference asks for it, and the runner marks its records not comparable.
+    The scenario decides what each split holds (only the source's train split has 3D, unless the
+    ``oracle`` asks for the privileged stream); this only wraps them for Avalanche and attaches
+    each domain's metadata and tensors to its experiences.
+
+    Raises:
+        ValueError: ``train`` and ``test`` do not hold the same number of domains.
     """
     from avalanche.benchmarks.scenarios.dataset_scenario import benchmark_from_datasets
 
-    train = [
-        scenario.privileged_train_data(i) if target_3d else scenario.train_data(i) for i in range(scenario.num_domains)
-    ]
-    test = [scenario.test_data(i) for i in range(scenario.num_domains)]
+    if len(train) != len(test):
+        raise ValueError(f"build_benchmark: {len(train)} train splits but {len(test)} test splits")
     benchmark = benchmark_from_datasets(
         train=[avalanche_dataset(d, receptive_field) for d in train],
         test=[avalanche_dataset(d, receptive_field) for d in test],
@@ -104,7 +104,7 @@ def build_benchmark(scenario: Scenario, receptive_field: int = 1, *, target_3d: 
                 image_size=tuple(int(v) for v in data.image_size[0].tolist()),
                 actions=data.actions,
                 split=data.split,
-                domains=scenario.num_domains,
+                domains=len(train),
             )
             experience.tensors = data
     return benchmark

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lifelong_pose.world.data import DomainData
+from lifelong_pose.data.domain import DomainData
 
 _FIELDS = ("x2d", "X3d", "root", "intrinsics", "windows")
 

@@ -1,7 +1,11 @@
 """A domain split as whole tensors: the fast path strategies use instead of per-sample loading.
 
-Frames of all sequences are concatenated; temporal windows are index arrays into them, built by
-:meth:`DomainData.window_indices` (edge frames repeat, as VideoPose3D pads its sequences).
+Frames of all sequences are concatenated; temporal windows are index arrays into them, cut once
+per receptive field by :meth:`DomainData.window_indices` (edge frames repeat, as VideoPose3D pads
+its sequences) and shared by every reader: batches, pools, memories and evaluation.
+
+Both data backends produce it: the simulated world (:mod:`lifelong_pose.world`) and the real
+datasets' readers (:mod:`lifelong_pose.datasets`); neither depends on the other.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ class DomainData:
         for name in ("visible", "intrinsics", "image_size", "sequence_id", "frame_index", "camera_id"):
             if getattr(self, name).shape[0] != n:
                 raise ValueError(f"{self.name}: {name} has {getattr(self, name).shape[0]} rows, x2d has {n}")
+        object.__setattr__(self, "_windows", {})  # receptive field -> window indices, cut once
 
     @property
     def layout(self) -> JointLayout:
@@ -89,11 +94,19 @@ class DomainData:
     def window_indices(self, receptive_field: int) -> torch.Tensor:
         """(N, receptive_field) frame indices centred on each frame, clamped within its sequence.
 
+        Cut on the first call for a receptive field and kept: callers must not write into it.
+
         Raises:
             ValueError: for an even or non-positive receptive field.
         """
         if receptive_field < 1 or receptive_field % 2 == 0:
             raise ValueError(f"receptive_field must be odd and >= 1, got {receptive_field}")
+        cached: dict[int, torch.Tensor] = self._windows  # type: ignore[attr-defined]
+        if receptive_field not in cached:
+            cached[receptive_field] = self._cut_windows(receptive_field)
+        return cached[receptive_field]
+
+    def _cut_windows(self, receptive_field: int) -> torch.Tensor:
         n = len(self)
         index = torch.arange(n, device=self.x2d.device)
         # frames of a sequence are contiguous; its first frame sits at index - frame_index

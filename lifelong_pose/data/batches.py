@@ -11,16 +11,16 @@ from collections.abc import Iterable, Iterator
 
 import torch
 
-from lifelong_pose.training.schedule import batches_per_epoch
-from lifelong_pose.world.data import DomainData
+from lifelong_pose.data.batch import PoseBatch
+from lifelong_pose.data.domain import DomainData
+from lifelong_pose.data.passes import batches_per_epoch
 
 
 class TensorBatches:
-    """Mini-batches of a :class:`DomainData` split, in the item layout of the Avalanche datasets.
+    """Mini-batches of a :class:`DomainData` split as :class:`PoseBatch` es (``X3d`` None where the split has none).
 
-    Labelled splits yield ``(x2d (B, T, J, 2), X3d (B, J, 3), intrinsics (B, 9), task (B,))`` and
-    unlabelled ones ``(x2d, intrinsics, task)``, exactly as :mod:`lifelong_pose.benchmark` items,
-    so a strategy sees the same thing on the fast and the slow path. ``T`` is the receptive field.
+    The Avalanche datasets of :mod:`lifelong_pose.data.avalanche` hold the same frames item by
+    item (Avalanche's slow path, which training does not use).
 
     Args:
         data: the split, already on the device where batches are wanted.
@@ -65,7 +65,7 @@ class TensorBatches:
     def __len__(self) -> int:
         return self.batches_per_pass if self.steps is None else self.steps
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+    def __iter__(self) -> Iterator[PoseBatch]:
         if self.steps is None:
             yield from self._one_pass()
             return
@@ -77,7 +77,7 @@ class TensorBatches:
                 if drawn == self.steps:
                     return
 
-    def _one_pass(self) -> Iterator[tuple[torch.Tensor, ...]]:
+    def _one_pass(self) -> Iterator[PoseBatch]:
         n, device = len(self.data), self.data.x2d.device
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator).to(device)
@@ -88,13 +88,10 @@ class TensorBatches:
             index = order[start : start + self.batch_size]
             yield self.batch(index)
 
-    def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def batch(self, index: torch.Tensor) -> PoseBatch:
         """The batch of frames ``index`` (a 1-D index tensor on the data's device)."""
-        x2d = self.data.x2d[self.windows[index]]
-        task = torch.zeros(index.shape[0], dtype=torch.long, device=index.device)
-        if self.data.X3d is None:
-            return x2d, self.data.intrinsics[index], task
-        return x2d, self.data.X3d[index], self.data.intrinsics[index], task
+        X3d = None if self.data.X3d is None else self.data.X3d[index]
+        return PoseBatch(self.data.x2d[self.windows[index]], self.data.intrinsics[index], X3d, ids=index)
 
 
 class MemoryBatches:
@@ -114,7 +111,7 @@ class MemoryBatches:
 
     def __init__(
         self,
-        batches: Iterable[tuple[torch.Tensor, ...]],
+        batches: Iterable[PoseBatch],
         x2d: torch.Tensor,
         intrinsics: torch.Tensor,
         *,
@@ -138,21 +135,17 @@ class MemoryBatches:
     def __len__(self) -> int:
         return len(self.batches)  # type: ignore[arg-type]
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+    def __iter__(self) -> Iterator[PoseBatch]:
         for batch in self.batches:
-            if len(batch) != 3:
+            if batch.labelled:
                 self.passed += 1
                 yield batch
                 continue
-            x2d, intrinsics, task = batch
-            if x2d.shape[1:] != self.x2d.shape[1:]:
+            if batch.x2d.shape[1:] != self.x2d.shape[1:]:
                 raise ValueError(
-                    f"Remembered 2D windows {tuple(self.x2d.shape[1:])} do not match the batch's {tuple(x2d.shape[1:])}"
+                    f"Remembered 2D windows {tuple(self.x2d.shape[1:])} do not match "
+                    f"the batch's {tuple(batch.x2d.shape[1:])}"
                 )
-            index = torch.randint(self.x2d.shape[0], (self.per_batch,), generator=self.generator).to(x2d.device)
+            index = torch.randint(self.x2d.shape[0], (self.per_batch,), generator=self.generator).to(batch.x2d.device)
             self.mixed += 1
-            yield (
-                torch.cat([x2d, self.x2d[index]]),
-                torch.cat([intrinsics, self.intrinsics[index]]),
-                torch.cat([task, torch.zeros(self.per_batch, dtype=task.dtype, device=task.device)]),
-            )
+            yield batch.cat(PoseBatch(self.x2d[index], self.intrinsics[index]))

@@ -1,0 +1,13 @@
+"""The lifelong GAN + 2D-pose diffusion replay + EMA method (seed 000).
+
+- :mod:`.strategy`: the strategy and its options;
+- :mod:`.networks`: pose-aware / temporal-aware / domain-aware embeddings and the 2D critic;
+- :mod:`.pose_diffusion`: the DDIM sampler of 2D poses that replays earlier domains.
+"""
+
+from __future__ import annotations
+
+from lifelong_pose.strategies.diffusion_replay.pose_diffusion import PoseDiffusion
+from lifelong_pose.strategies.diffusion_replay.strategy import DiffusionReplay, DiffusionReplayParams
+
+__all__ = ["DiffusionReplay", "DiffusionReplayParams", "PoseDiffusion"]
