@@ -13,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from lifelong_pose.registry import (
+    LifterSpec,
     PluginSpec,
     RegistryError,
     ScenarioSpec,
     StrategySpec,
+    lifter_registry,
     plugin_registry,
     scenario_registry,
     strategy_registry,
@@ -54,16 +56,26 @@ def register_plugin(id: str, entry_point: str, *, description: str = "", **kwarg
     return plugin_registry.register(id, entry_point, description=description, **kwargs)
 
 
+def register_lifter(
+    id: str, entry_point: str, *, profiles: dict[str, dict[str, Any]], description: str = "", **kwargs: Any
+) -> LifterSpec:
+    """Register a lifter (``--set lifter=NAME``): a ``lifelong_pose.models.Lifter`` class and its sizes per profile."""
+    return lifter_registry.register(id, entry_point, description=description, profiles=profiles, **kwargs)
+
+
 registry = scenario_registry
 
 __all__ = [
+    "LifterSpec",
     "PluginSpec",
     "RegistryError",
     "ScenarioSpec",
     "StrategySpec",
+    "lifter_registry",
     "make",
     "plugin_registry",
     "register",
+    "register_lifter",
     "register_plugin",
     "register_strategy",
     "registry",

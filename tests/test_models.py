@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 import torch
 
-from lifelong_pose.models import LIFTERS, PROFILE_SIZES, Lifter, SimpleBaseline, VideoPose3D, build_lifter
+from lifelong_pose.models import Lifter, SimpleBaseline, VideoPose3D, build_lifter
+from lifelong_pose.registry import RegistryError, lifter_registry
+
+LIFTERS = [spec.id for spec in lifter_registry]
 
 TINY: dict[str, dict[str, Any]] = {
     "simple_baseline": {"width": 32, "blocks": 1, "dropout": 0.0},
@@ -26,9 +29,29 @@ def mpjpe(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def test_registered_lifters_have_both_profiles() -> None:
-    assert set(PROFILE_SIZES) == set(LIFTERS)
-    for profiles in PROFILE_SIZES.values():
-        assert set(profiles) == {"quick", "paper"}
+    assert {"simple_baseline", "videopose"} <= set(LIFTERS)
+    for spec in lifter_registry:
+        assert set(spec.profiles) == {"quick", "paper"}
+
+
+def test_a_lifter_registered_like_a_plugin_is_built_and_validated() -> None:
+    lifter_registry.register(
+        "tiny_mlp",
+        "lifelong_pose.models.simple_baseline:SimpleBaseline",
+        profiles={"quick": {"width": 8, "blocks": 1, "dropout": 0.0}},
+    )
+    try:
+        model = build_lifter("tiny_mlp", num_joints=17)
+        assert isinstance(model, SimpleBaseline) and model.get_params()["width"] == 8
+        from lifelong_pose.training.params import LifterParams
+
+        assert LifterParams(lifter="tiny_mlp").lifter == "tiny_mlp"
+        with pytest.raises(ValueError, match="Unknown profile 'paper' for lifter 'tiny_mlp'"):
+            build_lifter("tiny_mlp", num_joints=17, profile="paper")
+    finally:
+        lifter_registry.unregister("tiny_mlp")
+    with pytest.raises(ValueError, match=r"lifter: Unknown lifter 'tiny_mlp'"):
+        LifterParams(lifter="tiny_mlp")
 
 
 @pytest.mark.parametrize("name", LIFTERS)
@@ -186,7 +209,9 @@ def test_short_sequence_raises() -> None:
 
 
 def test_unknown_lifter_suggests() -> None:
-    with pytest.raises(ValueError, match=r"Unknown lifter 'videopse'\. Did you mean 'videopose'\? Lifters: simple_"):
+    with pytest.raises(
+        RegistryError, match=r"Unknown lifter 'videopse'\. Did you mean 'videopose'\? Registered: simple_"
+    ):
         build_lifter("videopse", num_joints=17)
 
 

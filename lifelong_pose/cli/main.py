@@ -15,7 +15,7 @@ from typing import Any
 
 from lifelong_pose.cli.data import add_data_commands, add_real_data_options, check_command, export_command
 from lifelong_pose.cli.run import add_run_parser, run_command
-from lifelong_pose.registry import RegistryError, plugin_registry, scenario_registry, strategy_registry
+from lifelong_pose.registry import RegistryError, lifter_registry, plugin_registry, scenario_registry, strategy_registry
 
 
 def _scenario_options(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    listing = commands.add_parser("list", help="list registered scenarios, strategies or plugins")
-    listing.add_argument("what", choices=["scenarios", "strategies", "plugins"])
+    listing = commands.add_parser("list", help="list registered scenarios, strategies, plugins or lifters")
+    listing.add_argument("what", choices=["scenarios", "strategies", "plugins", "lifters"])
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
     describe = commands.add_parser("describe", help="the domains of a scenario, in order, with factors and sizes")
@@ -80,7 +80,12 @@ def _make(args: argparse.Namespace) -> Any:
 def _list(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    registry = {"scenarios": scenario_registry, "strategies": strategy_registry, "plugins": plugin_registry}[args.what]
+    registry = {
+        "scenarios": scenario_registry,
+        "strategies": strategy_registry,
+        "plugins": plugin_registry,
+        "lifters": lifter_registry,
+    }[args.what]
     rows = []
     for spec in registry.all():
         row: dict[str, Any] = {
@@ -90,6 +95,8 @@ def _list(args: argparse.Namespace) -> int:
         if args.what == "scenarios":
             row["domains"] = _domain_count(spec)
             row["backends"] = ", ".join(spec.backends)  # type: ignore[attr-defined]
+        if args.what == "lifters":
+            row["profiles"] = ", ".join(spec.profiles)  # type: ignore[attr-defined]
         row["description"] = spec.description
         rows.append(row)
     if args.json:

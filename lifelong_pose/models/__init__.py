@@ -8,13 +8,24 @@ origin. Build them by name and size profile with :func:`build_lifter`::
 
     model = build_lifter("videopose", num_joints=17, profile="quick", receptive_field=27)
 
-This subpackage imports torch; the CLI's listing never imports it.
+Its exports load lazily: :mod:`lifelong_pose.models.registered` (the lifter registry's built-ins)
+imports no torch.
 """
 
 from __future__ import annotations
 
-from lifelong_pose.models.factory import LIFTERS, PROFILE_SIZES, Lifter, build_lifter
-from lifelong_pose.models.simple_baseline import SimpleBaseline
-from lifelong_pose.models.videopose import VideoPose3D
+from typing import TYPE_CHECKING
 
-__all__ = ["LIFTERS", "PROFILE_SIZES", "Lifter", "SimpleBaseline", "VideoPose3D", "build_lifter"]
+from lifelong_pose.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from lifelong_pose.models.factory import Lifter, build_lifter
+    from lifelong_pose.models.simple_baseline import SimpleBaseline
+    from lifelong_pose.models.videopose import VideoPose3D
+
+__all__ = ["Lifter", "SimpleBaseline", "VideoPose3D", "build_lifter"]
+# lazy: the lifter registry imports lifelong_pose.models.registered, which must not pull in torch
+__getattr__ = lazy_exports(
+    __name__,
+    {"Lifter": "factory", "build_lifter": "factory", "SimpleBaseline": "simple_baseline", "VideoPose3D": "videopose"},
+)

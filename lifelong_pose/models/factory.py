@@ -1,40 +1,19 @@
 """The ``Lifter`` contract shared by every 2D-to-3D model, and ``build_lifter`` by name and profile.
 
-``Lifter`` lives here rather than beside the models so that the table of lifters can stay a table
-of lazy ``module:Class`` entry points (as the scenario registry does) without an import cycle.
+Lifters are registered in ``lifelong_pose.registry.lifter_registry`` (the built-ins in
+:mod:`lifelong_pose.models.registered`) as lazy ``module:Class`` entry points with per-profile sizes.
 """
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
 from lifelong_pose.data.windows import sliding_windows
-from lifelong_pose.registry.loading import check_kwargs, load_entry_point
-
-_ENTRY_POINTS: dict[str, str] = {
-    "simple_baseline": "lifelong_pose.models.simple_baseline:SimpleBaseline",
-    "videopose": "lifelong_pose.models.videopose:VideoPose3D",
-}
-
-LIFTERS: tuple[str, ...] = tuple(_ENTRY_POINTS)
-
-PROFILE_SIZES: dict[str, dict[str, dict[str, Any]]] = {
-    "simple_baseline": {
-        # dropout 0.1: at 0.2 the quick budget fitted the simulated world more slowly (45 against 41
-        # mm on cross_dataset-v2's source after 4000 steps; benchmarks/results/convergence.md)
-        "quick": {"width": 256, "blocks": 2, "dropout": 0.1},
-        "paper": {"width": 1024, "blocks": 2, "dropout": 0.5},  # Martinez et al. 2017, section 3
-    },
-    "videopose": {
-        "quick": {"channels": 128, "dropout": 0.1},
-        "paper": {"channels": 1024, "dropout": 0.25},  # Pavllo et al. 2019, section 3
-    },
-}
-"""Hyper-parameters per lifter and profile: ``quick`` trains in minutes on a 2-core CPU, ``paper`` is published."""
+from lifelong_pose.registry import LifterSpec, lifter_registry
+from lifelong_pose.registry.loading import check_kwargs
 
 
 class Lifter(nn.Module):
@@ -47,7 +26,7 @@ class Lifter(nn.Module):
     ``get_params``; they call :meth:`check_input` first and zero the root joint last.
 
     Attributes:
-        name: the lifter's name in :data:`LIFTERS`.
+        name: the lifter's id in ``lifter_registry``.
         num_joints: J, joints per pose.
         receptive_field: T, frames per input window, odd, centred on the frame predicted.
     """
@@ -131,33 +110,43 @@ class Lifter(nn.Module):
 def build_lifter(
     name: str, *, num_joints: int, profile: str = "quick", receptive_field: int = 1, **overrides: Any
 ) -> Lifter:
-    """Build a lifter from its name and a size profile; weights come from the global torch seed.
+    """Build a registered lifter from its name and a size profile; weights come from the global torch seed.
 
     Args:
-        name: one of :data:`LIFTERS`.
+        name: an id of ``lifter_registry`` (``simple_baseline``, ``videopose``, a plugin's).
         num_joints: J of the layout the data uses (17 for ``h36m17``, 16 for ``common16``).
-        profile: ``quick`` or ``paper``, see :data:`PROFILE_SIZES`.
+        profile: ``quick`` or ``paper``, see the spec's ``profiles``.
         receptive_field: frames per input window; 1 for ``simple_baseline``, one of 1, 27, 81, 243
             for ``videopose``.
         **overrides: sizes that replace the profile's (``width``, ``blocks``, ``channels``, ``dropout``).
 
     Raises:
-        ValueError: unknown name or profile, or a receptive field the lifter cannot take.
-        TypeError: an override the lifter does not have, or of the wrong type.
+        RegistryError: unknown name (with suggestions).
+        ValueError: unknown profile, or a receptive field the lifter cannot take.
+        TypeError: an override the lifter does not have, or of the wrong type, or an entry point
+            that is not a :class:`Lifter`.
     """
-    if name not in _ENTRY_POINTS:
-        close = difflib.get_close_matches(name, LIFTERS, n=2)
-        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-        raise ValueError(f"Unknown lifter {name!r}.{hint} Lifters: {', '.join(LIFTERS)}")
-    profiles = PROFILE_SIZES[name]
+    return lifter_registry.make(
+        name, num_joints=num_joints, profile=profile, receptive_field=receptive_field, **overrides
+    )
+
+
+def build_registered_lifter(spec: LifterSpec, cls: Any, overrides: dict[str, Any]) -> Lifter:
+    """Registry builder for lifters: the profile's sizes, then ``overrides``, checked against the class."""
+    profile = overrides.pop("profile", "quick")
+    num_joints, receptive_field = overrides.pop("num_joints"), overrides.pop("receptive_field", 1)
+    if not (isinstance(cls, type) and issubclass(cls, Lifter)):
+        raise TypeError(f"Lifter {spec.id!r}: entry point {spec.entry_point!r} is not a Lifter subclass, got {cls!r}")
+    profiles = spec.profiles
     if profile not in profiles:
-        raise ValueError(f"Unknown profile {profile!r} for lifter {name!r}; profiles: {', '.join(profiles)}")
+        raise ValueError(f"Unknown profile {profile!r} for lifter {spec.id!r}; profiles: {', '.join(profiles)}")
     unknown = sorted(set(overrides) - set(profiles[profile]))
     if unknown:
         raise TypeError(
-            f"Lifter {name!r} has no size {', '.join(map(repr, unknown))}; "
+            f"Lifter {spec.id!r} has no size {', '.join(map(repr, unknown))}; "
             f"overridable sizes: {', '.join(profiles[profile])}"
         )
-    cls = load_entry_point(_ENTRY_POINTS[name])
-    check_kwargs(cls.__init__, overrides, owner=f"Lifter {name!r}")
-    return cls(num_joints=num_joints, receptive_field=receptive_field, **{**profiles[profile], **overrides})
+    check_kwargs(cls.__init__, overrides, owner=f"Lifter {spec.id!r}")
+    return cls(
+        num_joints=num_joints, receptive_field=receptive_field, **{**profiles[profile], **spec.kwargs, **overrides}
+    )

@@ -6,13 +6,15 @@ from lifelong_pose.registry.registration import (
     PluginWarning,
     Registry,
     RegistryError,
+    lifter_registry,
     plugin_registry,
     scenario_registry,
     strategy_registry,
 )
-from lifelong_pose.registry.specs import PluginSpec, ScenarioSpec, Spec, StrategySpec
+from lifelong_pose.registry.specs import LifterSpec, PluginSpec, ScenarioSpec, Spec, StrategySpec
 
 __all__ = [
+    "LifterSpec",
     "ParsedId",
     "PluginSpec",
     "PluginWarning",
@@ -22,6 +24,7 @@ __all__ = [
     "Spec",
     "StrategySpec",
     "check_kwargs",
+    "lifter_registry",
     "load_entry_point",
     "parse_id",
     "plugin_registry",

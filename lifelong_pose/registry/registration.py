@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from lifelong_pose.registry.ids import parse_id
 from lifelong_pose.registry.loading import check_kwargs, load_entry_point
-from lifelong_pose.registry.specs import PluginSpec, ScenarioSpec, Spec, StrategySpec
+from lifelong_pose.registry.specs import LifterSpec, PluginSpec, ScenarioSpec, Spec, StrategySpec
 
 SpecT = TypeVar("SpecT", bound=Spec)
 
@@ -45,8 +45,10 @@ class Registry(Generic[SpecT]):
         spec_type: the spec class this registry holds.
         group: the entry-point group third parties declare.
         builtins_module: imported on first use; it registers the built-ins.
-        builder: turns (spec, loaded entry point, kwargs) into the built object; the default
-            calls the entry point with the kwargs.
+        builder: turns (spec, loaded entry point, kwargs) into the built object: a callable, or
+            an entry-point string (``module:function``) imported on the first ``make``, so that the
+            registry, the lowest layer, imports nothing above it. The default calls the entry
+            point with the kwargs.
     """
 
     def __init__(
@@ -54,7 +56,7 @@ class Registry(Generic[SpecT]):
         spec_type: type[SpecT],
         group: str,
         builtins_module: str,
-        builder: Callable[[SpecT, Any, dict[str, Any]], Any] | None = None,
+        builder: Callable[[SpecT, Any, dict[str, Any]], Any] | str | None = None,
     ) -> None:
         self._spec_type = spec_type
         self._group = group
@@ -68,8 +70,8 @@ class Registry(Generic[SpecT]):
     def kind(self) -> str:
         return self._spec_type.kind
 
-    def set_builder(self, builder: Callable[[SpecT, Any, dict[str, Any]], Any]) -> None:
-        """Replace how ``make`` turns a loaded entry point into an object."""
+    def set_builder(self, builder: Callable[[SpecT, Any, dict[str, Any]], Any] | str) -> None:
+        """Replace how ``make`` turns a loaded entry point into an object (a callable or ``module:function``)."""
         self._builder = builder
 
     # -- registration -------------------------------------------------------------------------
@@ -130,8 +132,8 @@ class Registry(Generic[SpecT]):
         """Build the object for ``id``; overrides are recorded on the built object's ``spec``."""
         spec = self.spec(id)
         target = load_entry_point(spec.entry_point)
-        built = self._builder(spec, target, dict(overrides))
-        return built
+        builder = load_entry_point(self._builder) if isinstance(self._builder, str) else self._builder
+        return builder(spec, target, dict(overrides))
 
     def all(self) -> list[SpecT]:
         """Every registered spec, sorted by id."""
@@ -211,31 +213,30 @@ def _call_entry_point(spec: Spec, target: Any, overrides: dict[str, Any]) -> Any
     return built
 
 
-def _build_scenario(spec: ScenarioSpec, target: Any, overrides: dict[str, Any]) -> Any:
-    from lifelong_pose.scenario import build_scenario  # lazy: keeps the listing light
-
-    return build_scenario(spec, target, overrides)
-
-
 scenario_registry: Registry[ScenarioSpec] = Registry(
-    ScenarioSpec, group="lifelong_pose.scenarios", builtins_module="lifelong_pose.scenarios", builder=_build_scenario
+    ScenarioSpec,
+    group="lifelong_pose.scenarios",
+    builtins_module="lifelong_pose.scenarios",
+    builder="lifelong_pose.scenario:build_scenario",
 )
-
-
-def _build_strategy(spec: StrategySpec, target: Any, overrides: dict[str, Any]) -> Any:
-    from lifelong_pose.training.build import build_strategy  # lazy: torch and avalanche
-
-    return build_strategy(spec, target, overrides)
-
 
 strategy_registry: Registry[StrategySpec] = Registry(
     StrategySpec,
     group="lifelong_pose.strategies",
     builtins_module="lifelong_pose.strategies",
-    builder=_build_strategy,
+    builder="lifelong_pose.training.build:build_strategy",
 )
 
 # Plugins are built by calling their class with the options (names and types checked first).
 plugin_registry: Registry[PluginSpec] = Registry(
     PluginSpec, group="lifelong_pose.plugins", builtins_module="lifelong_pose.strategies.plugins"
+)
+
+# Lifters: the 2D-to-3D networks every strategy builds (``--set lifter=NAME``); built by
+# ``lifelong_pose.models.build_lifter`` with the spec's per-profile sizes.
+lifter_registry: Registry[LifterSpec] = Registry(
+    LifterSpec,
+    group="lifelong_pose.lifters",
+    builtins_module="lifelong_pose.models.registered",
+    builder="lifelong_pose.models.factory:build_registered_lifter",
 )

@@ -105,3 +105,17 @@ class PluginSpec(Spec):
     """How to build a strategy plugin (an Avalanche plugin that composes with any strategy)."""
 
     kind: ClassVar[str] = "plugin"
+
+
+@dataclass(frozen=True)
+class LifterSpec(Spec):
+    """How to build a 2D-to-3D lifter (a ``lifelong_pose.models.Lifter`` subclass).
+
+    Attributes:
+        profiles: per size profile (``quick``, ``paper``), the constructor's size arguments;
+            ``quick`` trains in minutes on a 2-core CPU, ``paper`` is as published.
+    """
+
+    kind: ClassVar[str] = "lifter"
+
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -39,7 +39,7 @@ class LifterParams:
         eval_batch_size: frames per evaluation batch (memory only; results do not depend on it).
     """
 
-    lifter: Literal["simple_baseline", "videopose"] = "simple_baseline"
+    lifter: str = "simple_baseline"
     receptive_field: int = 1
     steps: int = 8000
     epochs: int | None = None
@@ -52,6 +52,7 @@ class LifterParams:
     eval_batch_size: int = 4096
 
     def __post_init__(self) -> None:
+        check_lifter(self.lifter)
         check_at_least(self, 1, "steps", "batch_size", "eval_batch_size", "receptive_field")
         check_budget(self, "epochs")
         check_at_least(self, 0, "lr_warmup_steps")
@@ -97,6 +98,16 @@ class AdaptationParams(LifterParams):
         if self.adapt_epochs is None:
             return self.adapt_steps
         return self.adapt_epochs * batches_per_epoch(frames, self.batch_size, shuffle=True)
+
+
+def check_lifter(name: str) -> None:
+    """Raise ``ValueError`` (with suggestions) for a name that is not in ``lifter_registry``."""
+    from lifelong_pose.registry import RegistryError, lifter_registry
+
+    try:
+        lifter_registry.spec(name)
+    except (RegistryError, ValueError) as error:
+        raise ValueError(f"lifter: {error}") from None
 
 
 def check_at_least(params: Any, minimum: int, *names: str) -> None:

@@ -7,18 +7,15 @@ state the generators happened to reach, both runs draw the same numbers from the
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 
 import numpy as np
 import torch
 
+from lifelong_pose.seeding import derive_seed
 
-def derive_seed(seed: int, *keys: object) -> int:
-    """A 31-bit seed that depends on ``seed`` and ``keys`` only (stable across processes)."""
-    text = ":".join([str(seed), *map(str, keys)])
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little") & 0x7FFFFFFF
+__all__ = ["derive_seed", "seed_everything"]
 
 
 def seed_everything(seed: int, generator: torch.Generator | None = None) -> torch.Generator:

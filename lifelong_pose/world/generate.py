@@ -6,8 +6,6 @@ appears in a stream and across processes, and another seed gives another world.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import torch
 
@@ -22,6 +20,7 @@ from lifelong_pose.geometry.skeleton import FROM_H36M, H36M17
 from lifelong_pose.motion.clip import MotionClip
 from lifelong_pose.motion.kinematics import h36m_positions
 from lifelong_pose.motion.resample import resample_clip
+from lifelong_pose.seeding import world_seed
 from lifelong_pose.world.bodies import Body, sample_bodies
 from lifelong_pose.world.cameras import SampledCamera, camera_poses, sample_cameras
 from lifelong_pose.world.factors import DomainSpec, KeypointConvention
@@ -30,12 +29,6 @@ from lifelong_pose.world.split import split_clip
 
 _J = {name: i for i, name in enumerate(H36M17.joint_names)}
 MIN_DEPTH_M = 0.2
-
-
-def stable_seed(*parts: object) -> int:
-    """A 63-bit integer from ``parts`` that is the same in every process (``hash`` is not)."""
-    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
 
 
 def select_clips(clips: list[MotionClip], actions: tuple[str, ...], domain: str) -> list[MotionClip]:
@@ -90,18 +83,18 @@ def generate_domain(domain: DomainSpec, clips: list[MotionClip], seed: int) -> d
     """
     selected = select_clips(clips, domain.motion.actions, domain.name)
     actions = tuple(sorted({c.action for c in selected}))
-    bodies = sample_bodies(domain.bodies, np.random.default_rng(stable_seed(seed, "bodies", domain.body_key)))
-    cameras = sample_cameras(domain.cameras, np.random.default_rng(stable_seed(seed, "cameras", domain.camera_key)))
+    bodies = sample_bodies(domain.bodies, np.random.default_rng(world_seed(seed, "bodies", domain.body_key)))
+    cameras = sample_cameras(domain.cameras, np.random.default_rng(world_seed(seed, "cameras", domain.camera_key)))
     # the held-out segment of a clip depends on the seed only, so every domain of a stream
     # tests on the same instants of motion and trains on the rest
     pieces: dict[str, list[MotionClip]] = {"train": [], "test": []}
     for clip in selected:
         train, test = split_clip(
-            clip, domain.test_fraction, np.random.default_rng(stable_seed(seed, "split", clip.name))
+            clip, domain.test_fraction, np.random.default_rng(world_seed(seed, "split", clip.name))
         )
         pieces["train"] += train
         pieces["test"] += test
-    rngs = {split: np.random.default_rng(stable_seed(seed, "takes", domain.world_key, split)) for split in pieces}
+    rngs = {split: np.random.default_rng(world_seed(seed, "takes", domain.world_key, split)) for split in pieces}
     return {
         split: _render_split(domain, split, pieces[split], bodies, cameras, actions, rngs[split])
         for split in ("train", "test")

@@ -25,9 +25,10 @@ from lifelong_pose.datasets.h36m import Camera, camera_view, published_cameras
 from lifelong_pose.datasets.sequences import PoseSequence
 from lifelong_pose.geometry.camera import project_to_2d, world_to_camera
 from lifelong_pose.motion.clip import MotionClip
+from lifelong_pose.seeding import world_seed
 from lifelong_pose.world.bodies import Body
 from lifelong_pose.world.cameras import camera_poses, sample_cameras
-from lifelong_pose.world.generate import MIN_DEPTH_M, apply_convention, stable_seed
+from lifelong_pose.world.generate import MIN_DEPTH_M, apply_convention
 from lifelong_pose.world.observation import observe
 from lifelong_pose.world.performance import Script, perform
 from lifelong_pose.world.sim_spec import H36MRig, SimDataset, SubjectTraits
@@ -108,7 +109,7 @@ def subject_body(dataset: SimDataset, traits: SubjectTraits, seed: int) -> Body:
     """The subject's body in world ``seed``: their mean proportions, each segment jittered."""
     from lifelong_pose.motion.clip import SEGMENTS
 
-    rng = np.random.default_rng(stable_seed(seed, "body", dataset.key, traits.name))
+    rng = np.random.default_rng(world_seed(seed, "body", dataset.key, traits.name))
     noise = rng.normal(0.0, dataset.segment_jitter, size=len(SEGMENTS))
     segments = {
         name: float(np.clip(traits.segments.get(name, 1.0) + eps, 0.6, 1.5))
@@ -145,7 +146,7 @@ def record_subject(
     for script in scripts:
         bone_scale = scale_of.bone_scale(script.clip.skeleton)
         for take in range(dataset.takes):
-            rng = np.random.default_rng(stable_seed(seed, "take", dataset.key, subject, script.name, take))
+            rng = np.random.default_rng(world_seed(seed, "take", dataset.key, subject, script.name, take))
             performed = perform(
                 script,
                 bone_scale,
@@ -187,7 +188,7 @@ def _film_sampled(
 ) -> RecordedTake:
     rig = dataset.rig
     assert not isinstance(rig, H36MRig)
-    cameras = sample_cameras(rig, np.random.default_rng(stable_seed(seed, "cameras", dataset.key)))
+    cameras = sample_cameras(rig, np.random.default_rng(world_seed(seed, "cameras", dataset.key)))
     views = []
     for index, camera in enumerate(cameras):
         rotation, centre = camera_poses(camera, rig, X[:, 0], fps, hold_edges=True)

@@ -1,0 +1,32 @@
+"""The built-in lifters, registered exactly as a third-party package registers its own.
+
+Entry points are strings and sizes plain dicts: nothing here imports torch, so option checks
+(``--set lifter=...``) and listings stay instant. A package adds a lifter with an entry point in
+the group ``lifelong_pose.lifters`` or with ``lifter_registry.register(name, "module:Class",
+profiles={"quick": {...}, "paper": {...}})``; its class subclasses ``lifelong_pose.models.Lifter``.
+"""
+
+from __future__ import annotations
+
+from lifelong_pose.registry import lifter_registry
+
+lifter_registry.register(
+    "simple_baseline",
+    "lifelong_pose.models.simple_baseline:SimpleBaseline",
+    description="Martinez et al. 2017: residual MLP on one frame",
+    profiles={
+        # dropout 0.1: at 0.2 the quick budget fitted the simulated world more slowly (45 against 41
+        # mm on cross_dataset-v2's source after 4000 steps; benchmarks/results/convergence.md)
+        "quick": {"width": 256, "blocks": 2, "dropout": 0.1},
+        "paper": {"width": 1024, "blocks": 2, "dropout": 0.5},  # Martinez et al. 2017, section 3
+    },
+)
+lifter_registry.register(
+    "videopose",
+    "lifelong_pose.models.videopose:VideoPose3D",
+    description="Pavllo et al. 2019: dilated temporal convolutions over 1, 27, 81 or 243 frames",
+    profiles={
+        "quick": {"channels": 128, "dropout": 0.1},
+        "paper": {"channels": 1024, "dropout": 0.25},  # Pavllo et al. 2019, section 3
+    },
+)
