@@ -10,7 +10,7 @@ from tiny_streams import SMALL_DIFFUSION_REPLAY
 
 from lifelong_pose.cli.main import main
 from lifelong_pose.cli.run import parse_seeds
-from lifelong_pose.runner.record import load_record
+from lifelong_pose.runner.record import load_record, load_summary
 
 FAST = ["--epochs", "1", "--quiet", "--no-report", "--device", "cpu"]
 
@@ -34,6 +34,7 @@ def test_several_seeds_give_mean_and_std(
     printed = capsys.readouterr().out
     assert "±" in printed and "seeds 0,1" in printed
     summary = json.loads((tmp_path / "summary.json").read_text())
+    assert load_summary(tmp_path) == summary and summary["schema"] == "lifelong-pose/summary/v1"
     assert summary["seeds"] == [0, 1] and summary["runs"] == ["seed-0/result.json", "seed-1/result.json"]
     figure = summary["figures"]["mpjpe"]["final_avg"]
     values = [load_record(tmp_path / f"seed-{s}")["summary"]["final_avg_mpjpe"] for s in (0, 1)]

@@ -387,3 +387,23 @@ def test_format_mean_std() -> None:
 def test_matrix_module_does_not_import_torch() -> None:
     code = "import sys, lifelong_pose.metrics.matrix; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_metric_table_lists_each_pose_metric_with_its_sense_and_scale() -> None:
+    """The table (not the functions) decides units and sense; the scales turn metres and fractions into them."""
+    from lifelong_pose.metrics import METRIC_TABLE
+
+    assert {metric.key for metric in METRIC_TABLE} == set(POSE_METRICS)
+    by_key = {metric.key: metric for metric in METRIC_TABLE}
+    for key in ("mpjpe", "pa_mpjpe"):
+        assert (by_key[key].unit, by_key[key].scale, by_key[key].lower_is_better) == ("mm", 1000.0, True)
+    for key in ("pck", "auc"):
+        assert (by_key[key].unit, by_key[key].scale, by_key[key].lower_is_better) == ("%", 100.0, False)
+    # a noisier prediction raises an error metric and lowers a score: the recorded sense is the functions' own
+    target = _random_pose(64, seed=1)
+    noise = _random_pose(64, seed=2)
+    good, bad = target + 0.1 * noise, target + 0.5 * noise
+    for key, function in POSE_METRICS.items():
+        good_value, bad_value = float(function(good, target).mean()), float(function(bad, target).mean())
+        assert good_value != bad_value
+        assert (bad_value > good_value) is by_key[key].lower_is_better, key

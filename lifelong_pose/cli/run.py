@@ -8,7 +8,6 @@ Each seed runs in ``OUT/seed-N`` (record, checkpoints, figures, report); with se
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from datetime import datetime
@@ -210,39 +209,9 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _write_summary(records: list[dict[str, Any]], out: Path, report: bool) -> None:
     """For two or more seeds: ``summary.json`` (mean ± std of every figure and cell) and ``report.md``."""
-    import numpy as np
+    from lifelong_pose.runner.run_record import write_seed_summary
 
-    from lifelong_pose.metrics.matrix import mean_std
-    from lifelong_pose.runner.checkpoint import atomic_write_json
-
-    first = records[0]
-    figures: dict[str, Any] = {}
-    for metric, by_figure in first["figures"].items():
-        figures[metric] = {}
-        for figure in by_figure:
-            if figure == "lower_is_better":
-                continue
-            mean, std, n = mean_std([record["figures"][metric][figure] for record in records])
-            figures[metric][figure] = {"mean": mean, "std": std, "n": n}
-        figures[metric]["lower_is_better"] = by_figure["lower_is_better"]
-    matrices = {}
-    for metric in first["matrices"]:
-        stack = np.asarray([record["matrices"][metric] for record in records], dtype=float)
-        matrices[metric] = {"mean": stack.mean(axis=0).tolist(), "std": stack.std(axis=0, ddof=1).tolist()}
-    summary = {
-        "schema": "lifelong-pose/summary/v1",
-        "scenario": first["scenario"]["id"],
-        "strategy": first["strategy"]["id"],
-        "reads_target_3d": first["strategy"]["reads_target_3d"],
-        "data": first["data"],
-        "profile": first["profile"],
-        "domains": first["domains"],
-        "seeds": [record["seed"] for record in records],
-        "runs": [f"seed-{record['seed']}/result.json" for record in records],
-        "figures": figures,
-        "matrices": matrices,
-    }
-    atomic_write_json(out / "summary.json", json.loads(json.dumps(summary)))
+    write_seed_summary(records, out)
     if report:
         from lifelong_pose.runner.report import write_report
 

@@ -6,8 +6,10 @@
   sums and counts, never averages of batch averages.
 - :mod:`~lifelong_pose.metrics.matrix` (numpy): A_T, A, BWT, forgetting, FWT and adaptation gain
   from the (T+1)x(T+1) matrix R[i, j], and mean +- std over seeds.
+- :mod:`~lifelong_pose.metrics.table` (plain Python): the metric table, each reported metric's key,
+  label, unit, scale and sense, listed once for the evaluator, the record schema and the report.
 
-The matrix functions load eagerly; the torch ones load on first use, so that the CLI and the
+The matrix functions and the table load eagerly; the torch ones load on first use, so that the CLI and the
 leaderboard builder (which import :mod:`lifelong_pose.metrics.matrix`) never import torch.
 """
 
@@ -29,6 +31,14 @@ from lifelong_pose.metrics.matrix import (
     mean_std,
     summarize,
 )
+from lifelong_pose.metrics.table import (
+    HEADLINE_METRIC,
+    METRIC_KEYS,
+    METRIC_TABLE,
+    MetricSpec,
+    metric_display,
+    metric_spec,
+)
 
 _LAZY = {
     "AUC_THRESHOLDS": "pose",
@@ -48,6 +58,10 @@ __getattr__ = lazy_exports("lifelong_pose.metrics", _LAZY)
 __all__ = [
     "FIGURES",
     "FIGURE_FUNCTIONS",
+    "HEADLINE_METRIC",
+    "METRIC_KEYS",
+    "METRIC_TABLE",
+    "MetricSpec",
     "adaptation_gain",
     "average_over_time",
     "backward_transfer",
@@ -58,6 +72,8 @@ __all__ = [
     "format_mean_std",
     "forward_transfer",
     "mean_std",
+    "metric_display",
+    "metric_spec",
     "summarize",
     *_LAZY,
 ]

@@ -1,8 +1,13 @@
-"""The run record (``result.json``): its JSON Schema, and loading it loudly.
+"""The record schemas: a run's ``result.json`` and a multi-seed ``summary.json``, and loading them loudly.
 
 One JSON file per run, numbers as numbers (``null`` where a figure is undefined, never NaN),
 checked against :data:`RESULT_SCHEMA` when written and when read. A partial record (a run still
 going, or interrupted) holds the rows of the matrices finished so far and ``summary: null``.
+With several seeds, ``summary.json`` gives mean and std over the seeds' records; its schema
+(:data:`SUMMARY_SCHEMA`) is built from the same parts, so the two cannot drift apart.
+
+This module is the format only (jsonschema, no torch); building and changing records is
+:class:`lifelong_pose.runner.run_record.RunRecord`'s job.
 """
 
 from __future__ import annotations
@@ -13,21 +18,53 @@ from typing import Any
 
 import jsonschema
 
+from lifelong_pose.metrics.matrix import FIGURES
+from lifelong_pose.metrics.table import HEADLINE_METRIC, METRIC_KEYS
+
 RESULT_SCHEMA_ID = "lifelong-pose/result/v1"
 RESULT_FILE = "result.json"
+SUMMARY_SCHEMA_ID = "lifelong-pose/summary/v1"
+SUMMARY_FILE = "summary.json"
 STATUSES = ("running", "interrupted", "failed", "complete")
-METRIC_KEYS = ("mpjpe", "pa_mpjpe", "pck", "auc")
-FIGURE_KEYS = ("final_avg", "avg", "bwt", "forgetting", "fwt", "adaptation_gain")
-SUMMARY_KEYS = ("final_avg_mpjpe", "avg_mpjpe", "bwt", "forgetting", "fwt", "adaptation_gain")
+FIGURE_KEYS = FIGURES
+
+SUMMARY_FIGURES: dict[str, str] = {
+    f"final_avg_{HEADLINE_METRIC}": "final_avg",
+    f"avg_{HEADLINE_METRIC}": "avg",
+    "bwt": "bwt",
+    "forgetting": "forgetting",
+    "fwt": "fwt",
+    "adaptation_gain": "adaptation_gain",
+}
+"""A record's ``summary`` key -> the figure of the headline metric it repeats."""
+SUMMARY_KEYS = tuple(SUMMARY_FIGURES)
 
 _number_or_null = {"type": ["number", "null"]}
+_integer_or_null = {"type": ["integer", "null"]}
 _matrix = {"type": "array", "items": {"type": "array", "items": {"type": "number"}}}
+_data = {
+    "type": "object",
+    "required": ["backend", "fingerprint", "world_seed", "layout"],
+    "properties": {
+        "backend": {"enum": ["sim", "real"]},
+        "fingerprint": {"type": "string"},
+        "world_seed": {"type": "integer"},
+        "layout": {"type": "string"},
+        "protocols": {"type": "array", "items": {"enum": ["inductive", "transductive"]}},
+        "data_root": {"type": "string"},
+        "h36m_2d": {"type": "string"},
+        "valid_mask": {"type": "boolean"},
+    },
+}
+_lower_is_better = {"type": "object", "additionalProperties": {"type": "boolean"}}
+_domains = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+_profile = {"enum": ["quick", "paper"]}
 _figures = {
     "type": "object",
     "required": [*FIGURE_KEYS, "lower_is_better"],
     "properties": {
         **{key: _number_or_null for key in FIGURE_KEYS},
-        "lower_is_better": {"type": "object", "additionalProperties": {"type": "boolean"}},
+        "lower_is_better": _lower_is_better,
     },
 }
 
@@ -76,20 +113,7 @@ RESULT_SCHEMA: dict[str, Any] = {
             },
         },
         "plugins": {"type": "array", "items": {"type": "object"}},
-        "data": {
-            "type": "object",
-            "required": ["backend", "fingerprint", "world_seed", "layout"],
-            "properties": {
-                "backend": {"enum": ["sim", "real"]},
-                "fingerprint": {"type": "string"},
-                "world_seed": {"type": "integer"},
-                "layout": {"type": "string"},
-                "protocols": {"type": "array", "items": {"enum": ["inductive", "transductive"]}},
-                "data_root": {"type": "string"},
-                "h36m_2d": {"type": "string"},
-                "valid_mask": {"type": "boolean"},
-            },
-        },
+        "data": _data,
         "evaluation": {
             "type": "object",
             "required": ["test_flip", "root_joint"],
@@ -111,9 +135,9 @@ RESULT_SCHEMA: dict[str, Any] = {
             },
         },
         "seed": {"type": "integer"},
-        "profile": {"enum": ["quick", "paper"]},
+        "profile": _profile,
         "device": {"type": "string"},
-        "domains": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "domains": _domains,
         "completed_domains": {"type": "integer", "minimum": 0},
         "matrices": {
             "type": "object",
@@ -129,7 +153,7 @@ RESULT_SCHEMA: dict[str, Any] = {
                     "required": [*SUMMARY_KEYS, "lower_is_better"],
                     "properties": {
                         **{key: _number_or_null for key in SUMMARY_KEYS},
-                        "lower_is_better": {"type": "object", "additionalProperties": {"type": "boolean"}},
+                        "lower_is_better": _lower_is_better,
                     },
                 },
             ]
@@ -200,8 +224,68 @@ RESULT_SCHEMA: dict[str, Any] = {
 }
 
 
+_mean_std_n = {
+    "type": "object",
+    "required": ["mean", "std", "n"],
+    "properties": {"mean": _number_or_null, "std": _number_or_null, "n": {"type": "integer", "minimum": 0}},
+}
+_matrix_mean_std = {"type": "object", "required": ["mean", "std"], "properties": {"mean": _matrix, "std": _matrix}}
+
+SUMMARY_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "lifelong-pose multi-seed summary",
+    "description": "mean and sample std (ddof 1) over the seeds' records of every figure and matrix cell",
+    "type": "object",
+    "required": [
+        "schema",
+        "scenario",
+        "strategy",
+        "reads_target_3d",
+        "data",
+        "profile",
+        "domains",
+        "seeds",
+        "runs",
+        "figures",
+        "matrices",
+    ],
+    "properties": {
+        "schema": {"const": SUMMARY_SCHEMA_ID},
+        "scenario": {"type": "string"},
+        "strategy": {"type": "string"},
+        "reads_target_3d": {"type": "boolean"},
+        "data": _data,
+        "profile": _profile,
+        "domains": _domains,
+        "seeds": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "uniqueItems": True},
+        "runs": {"type": "array", "items": {"type": "string"}, "description": "each seed's record, relative"},
+        "figures": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": [*FIGURE_KEYS, "lower_is_better"],
+                "properties": {**{key: _mean_std_n for key in FIGURE_KEYS}, "lower_is_better": _lower_is_better},
+            },
+        },
+        "matrices": {
+            "type": "object",
+            "required": list(METRIC_KEYS),
+            "properties": {key: _matrix_mean_std for key in METRIC_KEYS},
+        },
+    },
+}
+
+
 class RecordError(ValueError):
-    """A run record that does not match the schema or its own shapes."""
+    """A run record or summary that does not match its schema or its own shapes."""
+
+
+def _check_schema(document: Any, schema: dict[str, Any], source: str) -> None:
+    try:
+        jsonschema.validate(document, schema)
+    except jsonschema.ValidationError as error:
+        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise RecordError(f"{source}: invalid at {where}: {error.message}") from None
 
 
 def validate_record(record: dict[str, Any], source: str = "record") -> dict[str, Any]:
@@ -210,11 +294,7 @@ def validate_record(record: dict[str, Any], source: str = "record") -> dict[str,
     Raises:
         RecordError: naming the field at fault and where the record came from.
     """
-    try:
-        jsonschema.validate(record, RESULT_SCHEMA)
-    except jsonschema.ValidationError as error:
-        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
-        raise RecordError(f"{source}: invalid at {where}: {error.message}") from None
+    _check_schema(record, RESULT_SCHEMA, source)
     size, rows = len(record["domains"]), record["completed_domains"]
     if rows > size:
         raise RecordError(f"{source}: completed_domains {rows} exceeds the {size} domains")
@@ -230,6 +310,43 @@ def validate_record(record: dict[str, Any], source: str = "record") -> dict[str,
     return record
 
 
+def validate_summary(summary: dict[str, Any], source: str = "summary") -> dict[str, Any]:
+    """Check a multi-seed ``summary`` against :data:`SUMMARY_SCHEMA` and the shapes it implies.
+
+    Every seed has its record, every matrix is square over the domains, and no figure counts more
+    seeds than there are; a summary that breaks one of these was not made from the records it names.
+
+    Raises:
+        RecordError: naming the field at fault and where the summary came from.
+    """
+    _check_schema(summary, SUMMARY_SCHEMA, source)
+    seeds, runs, size = summary["seeds"], summary["runs"], len(summary["domains"])
+    if len(runs) != len(seeds):
+        raise RecordError(f"{source}: {len(seeds)} seeds but {len(runs)} runs; each seed needs its record")
+    for key, matrix in summary["matrices"].items():
+        for part in ("mean", "std"):
+            if len(matrix[part]) != size or any(len(row) != size for row in matrix[part]):
+                raise RecordError(f"{source}: matrix {key!r} {part} must be {size}x{size}")
+    for key, figures in summary["figures"].items():
+        for figure in FIGURE_KEYS:
+            if figures[figure]["n"] > len(seeds):
+                raise RecordError(
+                    f"{source}: figure {key}.{figure} counts {figures[figure]['n']} of {len(seeds)} seeds"
+                )
+    return summary
+
+
+def _read_json(path: Path, what: str, name: str) -> tuple[Any, Path]:
+    if path.is_dir():
+        path = path / name
+    if not path.is_file():
+        raise FileNotFoundError(f"No {what} at {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8")), path
+    except json.JSONDecodeError as error:
+        raise RecordError(f"{path}: not valid JSON ({error})") from None
+
+
 def load_record(path: str | Path) -> dict[str, Any]:
     """Read and validate a ``result.json`` (or a run folder holding one).
 
@@ -237,13 +354,16 @@ def load_record(path: str | Path) -> dict[str, Any]:
         FileNotFoundError: no record there.
         RecordError: not JSON, or not a valid record.
     """
-    path = Path(path)
-    if path.is_dir():
-        path = path / RESULT_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"No run record at {path}")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise RecordError(f"{path}: not valid JSON ({error})") from None
+    record, path = _read_json(Path(path), "run record", RESULT_FILE)
     return validate_record(record, str(path))
+
+
+def load_summary(path: str | Path) -> dict[str, Any]:
+    """Read and validate a multi-seed ``summary.json`` (or the run folder holding one).
+
+    Raises:
+        FileNotFoundError: no summary there.
+        RecordError: not JSON, or not a valid summary.
+    """
+    summary, path = _read_json(Path(path), "multi-seed summary", SUMMARY_FILE)
+    return validate_summary(summary, str(path))

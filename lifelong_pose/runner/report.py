@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from lifelong_pose.metrics.table import METRIC_TABLE, metric_display
 from lifelong_pose.runner.checkpoint import atomic_write_text
-from lifelong_pose.runner.tables import METRIC_LABELS, headline, matrix_table, summary_table
+from lifelong_pose.runner.tables import headline, matrix_table, summary_table
 
 REPORT_FILE = "report.md"
 
@@ -41,7 +42,7 @@ def plot_heatmap(records: Sequence[dict[str, Any]], metric: str, path: Path) -> 
         cmap="rocket_r" if lower_is_better else "rocket",
         xticklabels=domains,
         yticklabels=[f"after {name}" for name in domains],
-        cbar_kws={"label": METRIC_LABELS.get(metric, metric)},
+        cbar_kws={"label": metric_display(metric)},
         ax=axes,
     )
     axes.set_xlabel("test domain j")
@@ -76,7 +77,7 @@ def plot_curves(records: Sequence[dict[str, Any]], path: Path, metric: str = "mp
     sns.lineplot(frame, x="step", y="value", hue="test domain", marker="o", errorbar="sd", ax=axes)
     axes.set_xticks(range(len(domains)), [f"{i}: {name}" for i, name in enumerate(domains)], rotation=20)
     axes.set_xlabel("after training on domain")
-    axes.set_ylabel(METRIC_LABELS.get(metric, metric))
+    axes.set_ylabel(metric_display(metric))
     axes.set_title("per-domain error along the stream (mean ± sd over seeds)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -105,11 +106,11 @@ def write_report(record_or_records: dict[str, Any] | Sequence[dict[str, Any]], o
         "earlier domains (forgetting); above it, domains not yet seen (forward transfer).",
         "",
     ]
-    for metric in METRIC_LABELS:
-        lines += [f"## {METRIC_LABELS[metric]}", "", matrix_table(records, metric, tablefmt="github"), ""]
+    for metric in METRIC_TABLE:
+        lines += [f"## {metric.display}", "", matrix_table(records, metric.key, tablefmt="github"), ""]
         if complete:
-            image = plot_heatmap(complete, metric, out / f"heatmap_{metric}.png")
-            lines += [f"![{metric} heatmap]({image.name})", ""]
+            image = plot_heatmap(complete, metric.key, out / f"heatmap_{metric.key}.png")
+            lines += [f"![{metric.key} heatmap]({image.name})", ""]
     if complete:
         curves = plot_curves(complete, out / "curves_mpjpe.png")
         lines += ["## Along the stream", "", f"![per-domain MPJPE]({curves.name})", ""]

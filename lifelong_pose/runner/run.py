@@ -10,44 +10,42 @@ The loop, for each domain i of the stream (0 = the labelled source)::
 ``--resume`` reloads the checkpoint of the last finished domain and goes on; because every
 domain reseeds from ``(seed, i)`` and starts a fresh optimizer, the resumed matrix equals the
 uninterrupted one.
+
+This module is the loop; what the record holds, how it resumes and how it ends is
+:class:`lifelong_pose.runner.run_record.RunRecord`'s (its helpers are re-exported here for callers
+that import them from the runner).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lifelong_pose.runner.checkpoint import atomic_write_json, load_checkpoint, save_checkpoint, state_bytes
-from lifelong_pose.runner.environment import (
-    git_revision,
-    peak_device_bytes,
-    peak_host_bytes,
-    reset_peak_device_bytes,
-    resolve_device,
-    versions,
+from lifelong_pose.runner.checkpoint import load_checkpoint, save_checkpoint, state_bytes
+from lifelong_pose.runner.environment import reset_peak_device_bytes, resolve_device
+from lifelong_pose.runner.record import RESULT_FILE
+from lifelong_pose.runner.run_record import (
+    IDENTITY_FIELDS,
+    DomainResult,
+    RunRecord,
+    check_resumable,
+    evaluation_settings,
+    with_pre_protocol_defaults,
 )
-from lifelong_pose.runner.record import RESULT_FILE, RESULT_SCHEMA_ID, load_record, validate_record
 
-# Fields of a record that must match for --resume to continue it.
-IDENTITY_FIELDS = (
-    ("scenario", "id"),
-    ("strategy", "id"),
-    ("strategy", "entry_point"),
-    ("strategy", "params"),
-    ("plugins",),
-    ("seed",),
-    ("profile",),
-    ("data", "backend"),
-    ("data", "world_seed"),
-    ("data", "fingerprint"),
-    ("data", "protocols"),
-    ("evaluation",),
-)
+__all__ = [
+    "IDENTITY_FIELDS",
+    "RunConfig",
+    "check_out_dir",
+    "check_resumable",
+    "evaluation_settings",
+    "run",
+    "scenario_options",
+    "with_pre_protocol_defaults",
+]
 
 
 @dataclass
@@ -127,72 +125,6 @@ def check_out_dir(out: Path, resume: bool) -> None:
         raise ValueError(f"Cannot write to --out {out}: {error.strerror or error}") from None
 
 
-def _get(record: dict[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = record
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
-def with_pre_protocol_defaults(record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` with the fields that records gained with the real-data backend filled in.
-
-    Before target protocols and evaluation options were recorded, every run was simulated,
-    adapted on its targets' train splits, and evaluated without flipping, root-relative at the
-    Hip, with PCK at 150 mm and AUC over 0-150 mm; an older record means exactly that, so it can
-    still be resumed (and compared) by a newer version.
-    """
-    if "protocols" in record.get("data", {}) and "evaluation" in record:
-        return record
-    from lifelong_pose.geometry.skeleton import get_layout
-
-    record = json.loads(json.dumps(record))
-    data = record.setdefault("data", {})
-    data.setdefault("protocols", ["inductive"] * len(record.get("domains", [])))
-    root_joint = get_layout(data.get("layout", "h36m17")).joint_names[0]
-    record.setdefault("evaluation", evaluation_settings(root_joint, test_flip=False) | {"pck_domains": []})
-    return record
-
-
-def evaluation_settings(root_joint: str, test_flip: bool) -> dict[str, Any]:
-    """How a run is evaluated, as its record states it (thresholds from the metrics themselves)."""
-    from lifelong_pose.metrics.pose import AUC_THRESHOLDS, PCK_THRESHOLD
-
-    step = float(AUC_THRESHOLDS[1] - AUC_THRESHOLDS[0])
-    return {
-        "test_flip": test_flip,
-        "root_joint": root_joint,
-        "root_relative": True,
-        "pck_threshold_mm": round(PCK_THRESHOLD * 1000, 6),
-        "auc_thresholds_mm": [
-            round(float(AUC_THRESHOLDS[0]) * 1000, 6),
-            round(float(AUC_THRESHOLDS[-1]) * 1000, 6),
-            round(step * 1000, 6),
-        ],
-    }
-
-
-def check_resumable(existing: dict[str, Any], fresh: dict[str, Any], out: Path) -> None:
-    """The record in ``out`` must describe the same run as the one asked for.
-
-    Raises:
-        ValueError: listing each differing field with both values.
-    """
-    fresh = json.loads(json.dumps(fresh))  # compare as stored: tuples become lists
-    existing = with_pre_protocol_defaults(existing)
-    differences = []
-    for path in IDENTITY_FIELDS:
-        old, new = _get(existing, path), _get(fresh, path)
-        if old != new:
-            shown_old, shown_new = (str(v)[:80] for v in (old, new))
-            differences.append(f"{'.'.join(path)}: folder has {shown_old}, asked {shown_new}")
-    if differences:
-        raise ValueError(
-            f"Cannot resume {out}: it holds a different run ({'; '.join(differences)}). "
-            "Resume with the same options, or choose another --out."
-        )
-
-
 def scenario_options(config: RunConfig) -> dict[str, Any]:
     """The options ``lifelong_pose.make`` builds the run's scenario with; real-data ones only
     when they are used, so a simulated run's recorded spec stays as it was."""
@@ -250,56 +182,60 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     check_out_dir(out, config.resume)
 
     benchmark = scenario.avalanche_benchmark(strategy.params.receptive_field, target_3d=strategy.reads_target_3d)
-    record = _new_record(config, scenario, strategy, device)
+    record = RunRecord.new(config, scenario, strategy, device)
     start = 0
     if config.resume:
-        existing = load_record(out)
-        check_resumable(existing, record, out)
-        if existing["status"] == "complete":
+        existing = RunRecord.load(out)
+        existing.check_resumable(record, out)
+        if existing.is_complete:
             progress.close()
             if config.report and not (out / "report.md").exists():  # a run cut while plotting
-                _report(existing, out)
-            return existing
-        record = _continue_record(existing, record)
-        start = record["completed_domains"]
+                _report(existing.to_dict(), out)
+            return existing.to_dict()
+        record = existing.resumed_with(record)
+        start = record.completed_domains
         if start > 0:
             strategy.load_state_dict(load_checkpoint(out, start - 1, device))
 
     cache, identity = None, None
     if start == 0:
-        cache, identity, record["source_cache"] = _source_cache_plan(config, scenario, strategy, device)
+        cache, identity, cache_entry = _source_cache_plan(config, scenario, strategy, device)
         if cache is not None and identity is not None:
             strategy.cached_source_state = cache.load(identity)
-            record["source_cache"]["used"] = strategy.cached_source_state is not None
+            cache_entry["used"] = strategy.cached_source_state is not None
+        record.note_source_cache(cache_entry)
     train_stream, test_stream = list(benchmark.train_stream), list(benchmark.test_stream)
     progress.bar.total = sum(
         strategy.steps_for(experience.domain)
         for experience in train_stream[start:]
         if not (experience.domain.index == 0 and strategy.cached_source_state is not None)
     )
-    record["status"] = "running"
-    _write(out, record)
+    record.write(out)
     try:
         for index in range(start, scenario.num_domains):
-            _run_domain(strategy, train_stream[index], test_stream, record, out, index)
+            record.add_domain(_run_domain(strategy, train_stream[index], test_stream, out, index))
+            if not record.all_domains_done:
+                record.write(out)  # the last domain is written below, with the figures
             if index == 0 and cache is not None and identity is not None and strategy.trained_source_state is not None:
                 cache.store(identity, strategy.trained_source_state)
             if on_domain is not None:
-                on_domain(record)
+                on_domain(record.to_dict())
     except KeyboardInterrupt:
-        _stop(record, out, "interrupted")
+        record.stop("interrupted")
+        record.write(out)
         raise
     except Exception as error:  # a strategy's own error, too: never leave a record saying "running"
-        _stop(record, out, "failed", f"{type(error).__name__}: {error}")
+        record.stop("failed", f"{type(error).__name__}: {error}")
+        record.write(out)
         raise
     finally:
         progress.close()
 
-    _finish_record(record, device, time.perf_counter() - started)
-    _write(out, record)
+    record.finish(time.perf_counter() - started)
+    record.write(out)
     if config.report:
-        _report(record, out)
-    return record
+        _report(record.to_dict(), out)
+    return record.to_dict()
 
 
 def _source_cache_plan(
@@ -350,23 +286,14 @@ def _report(record: dict[str, Any], out: Path) -> None:
     write_report(record, out)
 
 
-def _stop(record: dict[str, Any], out: Path, status: str, error: str | None = None) -> None:
-    """Record why the run stopped; only finished domains' rows are kept (they match checkpoints)."""
-    done = record["completed_domains"]
-    for key in record["matrices"]:
-        del record["matrices"][key][done:]
-    del record["timing"]["domains"][done:]
-    del record.setdefault("losses", [])[done:]
-    record["status"] = status
-    if error is not None:
-        record["error"] = error
-    _write(out, record)
+def _run_domain(strategy: Any, experience: Any, test_stream: list[Any], out: Path, index: int) -> DomainResult:
+    """Train on one domain, test on every domain, checkpoint; the results for the record.
 
-
-def _run_domain(
-    strategy: Any, experience: Any, test_stream: list[Any], record: dict[str, Any], out: Path, index: int
-) -> None:
-    from lifelong_pose.training import METRICS, metric_key
+    The record is given them only once the checkpoint is on disk: an interrupt before that leaves
+    both at the previous domain.
+    """
+    from lifelong_pose.metrics.table import METRIC_KEYS
+    from lifelong_pose.training import metric_key
 
     tick = time.perf_counter()
     strategy.train(experience, eval_streams=[])
@@ -374,148 +301,16 @@ def _run_domain(
     tick = time.perf_counter()
     values = strategy.eval(test_stream)
     eval_s = time.perf_counter() - tick
-    rows = {info.key: [float(values[metric_key(info.key, j)]) for j in range(len(test_stream))] for info in METRICS}
+    rows = {key: [float(values[metric_key(key, j)]) for j in range(len(test_stream))] for key in METRIC_KEYS}
     state = strategy.state_dict()
     save_checkpoint(out, index, state)
-    parts = {f"strategy.{key}": state_bytes(value) for key, value in state["extra"].items()}
-    parts |= {f"plugin.{key}": state_bytes(value) for key, value in state["plugins"].items()}
-    # the record changes only once the checkpoint is on disk: an interrupt before this line
-    # leaves both at the previous domain
-    for key, row in rows.items():
-        record["matrices"][key].append(row)
-    record.setdefault("losses", []).append({"name": experience.domain.name, "terms": strategy.domain_losses()})
-    record["timing"]["domains"].append(
-        {"name": experience.domain.name, "train_s": round(train_s, 3), "eval_s": round(eval_s, 3)}
+    kept = {f"strategy.{key}": state_bytes(value) for key, value in state["extra"].items()}
+    kept |= {f"plugin.{key}": state_bytes(value) for key, value in state["plugins"].items()}
+    return DomainResult(
+        name=experience.domain.name,
+        rows=rows,
+        losses=strategy.domain_losses(),
+        train_s=train_s,
+        eval_s=eval_s,
+        kept=kept,
     )
-    resources = record["resources"]
-    resources["kept_bytes"] = max(resources["kept_bytes"], sum(parts.values()))
-    for part, size in parts.items():
-        if size:
-            resources["kept"][part] = max(resources["kept"].get(part, 0), size)
-    record["completed_domains"] = index + 1
-    if index + 1 < len(record["domains"]):
-        _write(out, record)  # the last domain is written by the caller, with the summary
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _new_record(config: RunConfig, scenario: Any, strategy: Any, device: str) -> dict[str, Any]:
-    from lifelong_pose.geometry.skeleton import get_layout
-    from lifelong_pose.training import METRICS
-
-    spec = strategy.spec
-    return {
-        "schema": RESULT_SCHEMA_ID,
-        "status": "running",
-        "created": _now(),
-        "updated": _now(),
-        "scenario": {"id": scenario.spec.id, "spec": json.loads(scenario.spec.to_json())},
-        "strategy": {
-            "id": spec.id,
-            "entry_point": spec.entry_point,
-            "params": strategy.get_params(),
-            "reads_target_3d": bool(strategy.reads_target_3d),
-            "comparable": not strategy.reads_target_3d,
-        },
-        "plugins": [
-            {"id": getattr(getattr(plugin, "spec", None), "id", None), "name": type(plugin).__name__}
-            | {"params": plugin.get_params()}
-            for plugin in strategy.plugins
-            if callable(getattr(plugin, "get_params", None))
-        ],
-        "data": {
-            "backend": scenario.data_backend,
-            "fingerprint": scenario.fingerprint(),
-            "world_seed": scenario.seed,
-            "layout": scenario.layout,
-            "protocols": scenario.protocols,
-            **(
-                {"data_root": scenario.data_root, "h36m_2d": scenario.h36m_2d, "valid_mask": scenario.valid_mask}
-                if scenario.data_backend == "real"
-                else {}
-            ),
-        },
-        "evaluation": evaluation_settings(get_layout(scenario.layout).joint_names[0], config.test_flip)
-        | {"pck_domains": scenario.pck_domains},
-        "seed": config.seed,
-        "profile": config.profile,
-        "device": device,
-        "domains": scenario.domain_names,
-        "completed_domains": 0,
-        "matrices": {info.key: [] for info in METRICS},
-        "units": {info.key: info.unit for info in METRICS},
-        "summary": None,
-        "figures": None,
-        "timing": {"domains": [], "total_s": 0.0},
-        "losses": [],
-        "resources": {
-            "parameters": sum(p.numel() for p in strategy.model.parameters()),
-            "peak_host_bytes": peak_host_bytes(),
-            "peak_device_bytes": peak_device_bytes(device),
-            "kept_bytes": 0,
-            "kept": {},
-            "keeps_source_data": bool(getattr(strategy, "keeps_source_data", False)),
-            "extra_parameters": sum(
-                p.numel() for module in strategy.auxiliary_modules().values() for p in module.parameters()
-            ),
-        },
-        "versions": versions(),
-        "git": git_revision(),
-    }
-
-
-def _continue_record(existing: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
-    """The finished rows and timings of ``existing`` under the environment of this process."""
-    record = dict(fresh)
-    for key in ("created", "completed_domains", "matrices", "timing"):
-        record[key] = existing[key]
-    record["losses"] = existing.get("losses", [])[: existing["completed_domains"]]
-    if "source_cache" in existing:
-        record["source_cache"] = existing["source_cache"]
-    kept = {key: existing["resources"][key] for key in ("kept_bytes", "kept") if key in existing["resources"]}
-    record["resources"] = {**fresh["resources"], **kept}
-    record["resumed"] = existing.get("resumed", 0) + 1
-    return record
-
-
-def _finish_record(record: dict[str, Any], device: str, elapsed: float) -> None:
-    import numpy as np
-
-    from lifelong_pose.metrics.matrix import summarize
-    from lifelong_pose.training import METRICS
-
-    figures = {
-        info.key: summarize(np.asarray(record["matrices"][info.key]), lower_is_better=info.lower_is_better)
-        for info in METRICS
-    }
-    mpjpe = figures["mpjpe"]
-    record["status"] = "complete"
-    record["figures"] = figures
-    record["summary"] = {
-        "final_avg_mpjpe": mpjpe["final_avg"],
-        "avg_mpjpe": mpjpe["avg"],
-        "bwt": mpjpe["bwt"],
-        "forgetting": mpjpe["forgetting"],
-        "fwt": mpjpe["fwt"],
-        "adaptation_gain": mpjpe["adaptation_gain"],
-        "lower_is_better": {
-            "final_avg_mpjpe": True,
-            "avg_mpjpe": True,
-            "bwt": False,
-            "forgetting": True,
-            "fwt": False,
-            "adaptation_gain": False,
-        },
-    }
-    domain_seconds = sum(d["train_s"] + d["eval_s"] for d in record["timing"]["domains"])
-    record["timing"]["total_s"] = round(max(elapsed, domain_seconds), 3)
-    record["resources"]["peak_host_bytes"] = peak_host_bytes()
-    record["resources"]["peak_device_bytes"] = peak_device_bytes(device)
-
-
-def _write(out: Path, record: dict[str, Any]) -> None:
-    record["updated"] = _now()
-    validate_record(record, str(out / RESULT_FILE))
-    atomic_write_json(out / RESULT_FILE, record)

@@ -11,6 +11,7 @@ from typing import Any
 from tabulate import tabulate
 
 from lifelong_pose.metrics.matrix import FIGURES, format_mean_std, mean_std
+from lifelong_pose.metrics.table import METRIC_TABLE, metric_display
 
 FIGURE_LABELS = {
     "final_avg": "final avg",
@@ -20,7 +21,8 @@ FIGURE_LABELS = {
     "fwt": "FWT",
     "adaptation_gain": "adaptation gain",
 }
-METRIC_LABELS = {"mpjpe": "MPJPE (mm)", "pa_mpjpe": "PA-MPJPE (mm)", "pck": "PCK@150mm (%)", "auc": "AUC (%)"}
+METRIC_LABELS = {metric.key: metric.display for metric in METRIC_TABLE}
+"""Metric key -> ``"MPJPE (mm)"``, in report order (from the metric table; kept for importers)."""
 
 
 def mean_std_cell(values: Sequence[float | None], digits: int = 1) -> str:
@@ -40,7 +42,7 @@ def matrix_table(records: Sequence[dict[str, Any]], metric: str = "mpjpe", table
     for i in range(rows):
         cells = [mean_std_cell([record["matrices"][metric][i][j] for record in records]) for j in range(len(domains))]
         table.append([f"after {i}: {domains[i]}", *cells])
-    headers = [f"{METRIC_LABELS.get(metric, metric)} on →", *[f"{j}: {name}" for j, name in enumerate(domains)]]
+    headers = [f"{metric_display(metric)} on →", *[f"{j}: {name}" for j, name in enumerate(domains)]]
     return tabulate(table, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 
 
@@ -50,11 +52,13 @@ def summary_table(records: Sequence[dict[str, Any]], tablefmt: str = "simple") -
     if not complete:
         return "(no complete run yet: no summary)"
     table = []
-    for metric, label in METRIC_LABELS.items():
+    for metric in METRIC_TABLE:
         for figure in FIGURES:
-            values = [record["figures"][metric][figure] for record in complete]
-            better = complete[0]["figures"][metric]["lower_is_better"][figure]
-            table.append([label, FIGURE_LABELS[figure], mean_std_cell(values), "lower" if better else "higher"])
+            values = [record["figures"][metric.key][figure] for record in complete]
+            better = complete[0]["figures"][metric.key]["lower_is_better"][figure]
+            table.append(
+                [metric.display, FIGURE_LABELS[figure], mean_std_cell(values), "lower" if better else "higher"]
+            )
     headers = ["metric", "figure", f"value (n={len(complete)})", "better"]
     return tabulate(table, headers=headers, tablefmt=tablefmt, disable_numparse=True)
 

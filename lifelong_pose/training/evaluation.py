@@ -20,30 +20,62 @@ from avalanche.training.plugins import EvaluationPlugin
 
 from lifelong_pose.metrics.accumulate import SumCount
 from lifelong_pose.metrics.pose import auc, mpjpe, pa_mpjpe, pck
+from lifelong_pose.metrics.table import METRIC_TABLE, MetricSpec
 
 if TYPE_CHECKING:
     from avalanche.training.templates import SupervisedTemplate
 
 
+# Key -> per-pose function; the rest of each metric (label, unit, scale, sense) is the metric table's.
+METRIC_FUNCTIONS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "mpjpe": mpjpe,
+    "pa_mpjpe": pa_mpjpe,
+    "pck": pck,
+    "auc": auc,
+}
+
+
 @dataclass(frozen=True)
 class MetricInfo:
-    """How a per-pose metric is reported: its key in records, unit scale and sense."""
+    """A metric of the table with the torch function that computes it per pose.
 
-    key: str
-    label: str
+    The table entry (:class:`~lifelong_pose.metrics.table.MetricSpec`) stays torch-free so that
+    records and reports can read it without torch; this pairs it with its function for the evaluator.
+    """
+
+    spec: MetricSpec
     function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-    scale: float
-    unit: str
-    lower_is_better: bool
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+    @property
+    def scale(self) -> float:
+        return self.spec.scale
+
+    @property
+    def unit(self) -> str:
+        return self.spec.unit
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.spec.lower_is_better
 
 
-# Errors in millimetres, PCK and AUC in percent; keys are the record's matrix names.
-METRICS: tuple[MetricInfo, ...] = (
-    MetricInfo("mpjpe", "MPJPE", mpjpe, 1000.0, "mm", True),
-    MetricInfo("pa_mpjpe", "PA-MPJPE", pa_mpjpe, 1000.0, "mm", True),
-    MetricInfo("pck", "PCK@150mm", pck, 100.0, "%", False),
-    MetricInfo("auc", "AUC", auc, 100.0, "%", False),
-)
+def _metric_infos() -> tuple[MetricInfo, ...]:
+    missing = [spec.key for spec in METRIC_TABLE if spec.key not in METRIC_FUNCTIONS]
+    if missing:
+        raise ImportError(f"the metric table lists {missing} but METRIC_FUNCTIONS has no function for them")
+    return tuple(MetricInfo(spec, METRIC_FUNCTIONS[spec.key]) for spec in METRIC_TABLE)
+
+
+METRICS: tuple[MetricInfo, ...] = _metric_infos()
+"""Every metric of :data:`~lifelong_pose.metrics.table.METRIC_TABLE`, in its order, with its function."""
 
 
 def metric_key(key: str, experience: int, stream: str = "test_stream") -> str:
@@ -91,7 +123,7 @@ class PosePluginMetric(PluginMetric[float]):
 
 
 def make_evaluator() -> EvaluationPlugin:
-    """The evaluator of every run: the four pose metrics, no loggers (the runner prints)."""
+    """The evaluator of every run: the metric table's pose metrics, no loggers (the runner prints)."""
     with warnings.catch_warnings():  # "no loggers": deliberate, the runner reports
         warnings.simplefilter("ignore", UserWarning)
         return EvaluationPlugin(*(PosePluginMetric(info) for info in METRICS), loggers=[])
