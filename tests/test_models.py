@@ -31,7 +31,7 @@ def mpjpe(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def test_registered_lifters_have_both_profiles() -> None:
     assert {"simple_baseline", "videopose"} <= set(LIFTERS)
     for spec in lifter_registry:
-        assert set(spec.profiles) == {"quick", "paper"}
+        assert set(spec.profiles) == {"tiny", "quick", "paper"}
 
 
 def test_a_lifter_registered_like_a_plugin_is_built_and_validated() -> None:

@@ -1,4 +1,4 @@
-"""``lifelong-pose``: list, describe and preview scenarios; run strategies on them.
+"""``lifelong-pose``: list, describe and preview scenarios; run strategies on them; check both.
 
 Only the standard library and the registry load before a subcommand runs, so ``--help`` and
 ``list`` stay instant; torch and avalanche load inside the commands that need them.
@@ -52,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_commands(data_commands)
 
     add_run_parser(commands)
+
+    conformance = commands.add_parser(
+        "check", help="run the conformance checks of a strategy or a scenario (one PASS/FAIL line each)"
+    )
+    conformance.add_argument("kind", choices=["strategy", "scenario"])
+    conformance.add_argument(
+        "target", help="a strategy id, module:Class or path/to/file.py:Class; a scenario id (checked with sim data)"
+    )
 
     cache = commands.add_parser("cache", help="the cache of trained source lifters: list or clear it")
     cache.add_argument(
@@ -263,6 +271,19 @@ def _cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _conformance(args: argparse.Namespace) -> int:
+    """Print each check's line as it finishes; exit 0 only when none failed (a skip is no failure)."""
+    from lifelong_pose.checks import check_scenario, check_strategy
+
+    checks = check_strategy(args.target) if args.kind == "strategy" else check_scenario(args.target)
+    failed = 0
+    for result in checks:
+        print(result.line(), flush=True)
+        failed += not result.passed
+    print(f"{args.target}: {'all checks passed' if not failed else f'{failed} check(s) failed'}")
+    return 1 if failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     parser = build_parser()
@@ -274,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "data": lambda args: data_handlers[args.data_command](args),
         "run": run_command,
         "cache": _cache,
+        "check": _conformance,
     }
     try:
         return handlers[args.command](args)

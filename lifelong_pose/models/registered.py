@@ -17,6 +17,7 @@ lifter_registry.register(
     profiles={
         # dropout 0.1: at 0.2 the quick budget fitted the simulated world more slowly (45 against 41
         # mm on cross_dataset-v2's source after 4000 steps; benchmarks/results/convergence.md)
+        "tiny": {"width": 32, "blocks": 1, "dropout": 0.1},  # the conformance checks'
         "quick": {"width": 256, "blocks": 2, "dropout": 0.1},
         "paper": {"width": 1024, "blocks": 2, "dropout": 0.5},  # Martinez et al. 2017, section 3
     },
@@ -26,6 +27,7 @@ lifter_registry.register(
     "lifelong_pose.models.videopose:VideoPose3D",
     description="Pavllo et al. 2019: dilated temporal convolutions over 1, 27, 81 or 243 frames",
     profiles={
+        "tiny": {"channels": 16, "dropout": 0.1},
         "quick": {"channels": 128, "dropout": 0.1},
         "paper": {"channels": 1024, "dropout": 0.25},  # Pavllo et al. 2019, section 3
     },

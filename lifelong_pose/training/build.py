@@ -34,7 +34,7 @@ def build_strategy(spec: StrategySpec, target: Any, overrides: dict[str, Any]) -
             f"Entry point {spec.entry_point!r} of strategy {spec.id!r} must be a LifelongStrategy subclass "
             f"(lifelong_pose.training.LifelongStrategy), got {target!r}"
         )
-    options = {**target.PROFILE_DEFAULTS.get(context.profile, {}), **spec.kwargs, **overrides}
+    options = {**target.profile_options(context.profile), **spec.kwargs, **overrides}
     check_kwargs(target.Params, options, f"Strategy {spec.id!r}")
     params = target.Params(**options)
     strategy = target(context=context, params=params, plugins=plugins, evaluator=evaluator)

@@ -139,7 +139,23 @@ def check_positive(params: Any, *names: str) -> None:
             raise ValueError(f"{name} must be > 0, got {getattr(params, name)}")
 
 
+# Strategies and lifters also have a ``tiny`` profile: seconds on the conformance checks' tiny
+# stream, so that a check never has to name a strategy's options (scenarios have none).
+STRATEGY_PROFILES: tuple[str, ...] = ("tiny", *PROFILES)
+
+# The tiny profile's budget, for whichever of these fields a strategy's Params has; a strategy
+# shrinks its own networks and loops in ``PROFILE_DEFAULTS["tiny"]``.
+TINY_BUDGET: dict[str, Any] = {
+    "steps": 30,
+    "epochs": None,
+    "batch_size": 16,
+    "eval_batch_size": 1024,
+    "adapt_steps": 6,
+    "adapt_epochs": None,
+}
+
+
 def check_profile(profile: str) -> str:
-    if profile not in PROFILES:
-        raise ValueError(f"Unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    if profile not in STRATEGY_PROFILES:
+        raise ValueError(f"Unknown profile {profile!r}; known: {', '.join(STRATEGY_PROFILES)}")
     return profile

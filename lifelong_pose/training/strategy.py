@@ -34,7 +34,7 @@ What the base changes in the template, and why:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
@@ -47,7 +47,7 @@ from lifelong_pose.data.batches import TensorBatches
 from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.metrics.pose import mpjpe
 from lifelong_pose.training.evaluation import make_evaluator
-from lifelong_pose.training.params import AdaptationParams, LifterParams, check_profile
+from lifelong_pose.training.params import TINY_BUDGET, AdaptationParams, LifterParams, check_profile
 from lifelong_pose.training.schedule import learning_rate
 from lifelong_pose.training.seeding import derive_seed, seed_everything
 
@@ -63,7 +63,8 @@ class RunContext:
     Attributes:
         num_joints: joints of the scenario's layout.
         layout: the layout's name (``h36m17``, ``common16``).
-        profile: ``quick`` or ``paper``; picks the strategy's default sizes.
+        profile: ``quick``, ``paper`` or ``tiny`` (the conformance checks'); picks the strategy's
+            and the lifter's default sizes.
         device: where the model and the domain tensors live.
         seed: the run seed; every domain derives its own from it.
         test_flip: evaluate with test-time flip augmentation (VideoPose3D): the prediction is the
@@ -161,9 +162,22 @@ class LifelongStrategy(SupervisedTemplate):
 
     # -- hyper-parameters ---------------------------------------------------------------------
     @classmethod
+    def profile_options(cls, profile: str) -> dict[str, Any]:
+        """Options of ``profile`` that differ from the dataclass's defaults.
+
+        ``tiny`` (the conformance checks') starts from the engine's :data:`TINY_BUDGET` for the
+        fields ``Params`` has; then come the strategy's own ``PROFILE_DEFAULTS[profile]``.
+        """
+        base: dict[str, Any] = {}
+        if check_profile(profile) == "tiny":
+            known = {f.name for f in fields(cls.Params)}
+            base = {name: value for name, value in TINY_BUDGET.items() if name in known}
+        return {**base, **cls.PROFILE_DEFAULTS.get(profile, {})}
+
+    @classmethod
     def default_params(cls, profile: str = "quick", **options: Any) -> LifterParams:
-        """The dataclass defaults, then the profile's, then ``options``."""
-        return cls.Params(**{**cls.PROFILE_DEFAULTS.get(check_profile(profile), {}), **options})
+        """The dataclass defaults, then the profile's (:meth:`profile_options`), then ``options``."""
+        return cls.Params(**{**cls.profile_options(profile), **options})
 
     def get_params(self) -> dict[str, Any]:
         """The hyper-parameters, as recorded in ``result.json``."""

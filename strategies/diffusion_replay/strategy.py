@@ -62,6 +62,26 @@ _PAPER = {
 }
 
 
+MIN_JOINT_DEPTH = 0.1  # metres: how close to the camera a generated joint may come
+
+# The conformance checks' profile: small networks and a few sampler steps, seconds per run. A lifter
+# trained for a few steps swings in size as it adapts, so the size guard is opened wide (its own
+# tests set it), and a 20-step sampler draws no plausible pose, so priors are not filtered.
+_TINY = {
+    "sampler_train_steps": 20,
+    "warmup_steps": 2,
+    "sampler_width": 32,
+    "generator_width": 32,
+    "critic_width": 32,
+    "embed_dim": 8,
+    "sampler_steps": 4,
+    "diffusion_steps": 40,
+    "prior_pool": 64,
+    "max_size_drift": 10.0,
+    "prior_filter": False,
+}
+
+
 @dataclass(frozen=True)
 class DiffusionReplayParams(AugmentationParams):
     """Options of ``diffusion_replay`` (the lifter's and the generator's are those of :class:`AugmentationParams`).
@@ -272,7 +292,7 @@ class DiffusionReplay(LifelongStrategy):
 
     Params: ClassVar[type[AdaptationParams]] = DiffusionReplayParams
     # quick keeps adapt_lr 1e-4: at 1e-3 the first target's adaptation diverged (cross_dataset, seed 0)
-    PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"paper": _PAPER}
+    PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"tiny": _TINY, "paper": _PAPER}
 
     params: DiffusionReplayParams
 
@@ -512,6 +532,10 @@ class DiffusionReplay(LifelongStrategy):
             near, far = self.source_depths.tolist()
             root = root * (root[:, 2:].clamp(near / 4, far * 4) / root[:, 2:])
         root = torch.exp(log_depth) * (root + torch.cat([lateral * root[:, 2:], torch.zeros_like(log_depth)], dim=-1))
+        # every joint of the window in front of the camera: a pose placed on a huge prior box would
+        # otherwise reach behind it and project to infinity (rows placed sensibly are untouched)
+        nearest = windows[..., 2].flatten(1).amin(dim=1)  # (B,) the window's nearest joint, root-relative
+        root = torch.cat([root[:, :2], torch.maximum(root[:, 2], MIN_JOINT_DEPTH - nearest)[:, None]], dim=-1)
         x2d = project_to_2d(windows + root[:, None, None], draw.cameras[:, None])
         if frames > 1:  # the target's own root motion, at the projection's scale
             scale = box_ratio(x2d[:, centre], draw.x2d[:, centre], draw.visible[:, centre])
@@ -546,6 +570,13 @@ class DiffusionReplay(LifelongStrategy):
         terms = self.generator_losses(draw, generated)
         loss = adversarial + p.weight_3d * terms["loss_3d"] + p.weight_2d * terms["loss_2d"]
         loss = loss + p.weight_normalised_2d * terms["loss_2d_normalised"]
+        if not bool(torch.isfinite(loss)):  # one sync per step: a NaN generator would poison every later pair
+            diverged = [name for name, value in terms.items() if not bool(torch.isfinite(value))] or ["adversarial"]
+            raise FloatingPointError(
+                f"diffusion_replay: the generators' loss is not finite on domain {self.domain.index} "
+                f"({self.domain.name}; terms {', '.join(diverged)}): the adversarial training diverged "
+                "(try a lower gan_lr)"
+            )
         self.generator_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.generator_optimizer.step()
