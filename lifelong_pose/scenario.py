@@ -7,25 +7,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lifelong_pose.datasets.spec import H36M_2D, PROTOCOLS, RealDomainSpec
+from lifelong_pose.datasets.options import RealDataOptions
+from lifelong_pose.datasets.spec import RealDomainSpec
 from lifelong_pose.registry.loading import check_kwargs
 from lifelong_pose.registry.specs import ScenarioSpec
 from lifelong_pose.stream import PROFILES, SimulatedDomain, StreamDefinition
-from lifelong_pose.world.sim_spec import SimDataset, SimDomainSpec
 
 if TYPE_CHECKING:
     from avalanche.benchmarks import CLScenario
 
+    from lifelong_pose.data.backends import DataBackend
     from lifelong_pose.data.domain import DomainData
-    from lifelong_pose.datasets.build import DataFolder
-    from lifelong_pose.datasets.sequences import PoseSequence
-    from lifelong_pose.motion.clip import MotionClip
-    from lifelong_pose.world.performance import Script
-    from lifelong_pose.world.recording import RecordedTake
 
-DATA_BACKENDS = ("sim", "real")
+
 # Options every scenario takes; the rest go to the scenario's entry point.
-COMMON_OPTIONS = ("data", "seed", "profile", "bvh_dir", "data_root", "protocol", "h36m_2d", "valid_mask")
+COMMON_OPTIONS = ("data", "seed", "profile", "bvh_dir", *RealDataOptions.names())
 
 
 class Scenario:
@@ -51,29 +47,44 @@ class Scenario:
         seed: int = 0,
         profile: str = "quick",
         bvh_dir: str | None = None,
-        data_root: str | None = None,
-        protocol: str | None = None,
-        h36m_2d: str = "gt",
-        valid_mask: bool = True,
+        real: RealDataOptions | None = None,
     ) -> None:
+        from lifelong_pose.registry import data_backend_registry
+
         self.spec = spec
         self.definition = definition
         self.data_backend = data
         self.seed = seed
         self.profile = profile
         self.bvh_dir = bvh_dir
-        self.data_root = data_root
-        self.protocol = protocol
-        self.h36m_2d = h36m_2d
-        self.valid_mask = valid_mask
+        self.real = real if real is not None else RealDataOptions()
+        self.backend: DataBackend = data_backend_registry.make(
+            data, seed=seed, bvh_dir=bvh_dir, real=self.real, scenario=spec.id
+        )
         self._cache: dict[str, dict[str, DomainData]] = {}
-        self._recorded: dict[tuple[str, str, int], list[RecordedTake]] = {}
+
+    # the real-data options, as records and reports read them
+    @property
+    def data_root(self) -> str | None:
+        return self.real.data_root
+
+    @property
+    def protocol(self) -> str | None:
+        return self.real.protocol
+
+    @property
+    def h36m_2d(self) -> str:
+        return self.real.h36m_2d
+
+    @property
+    def valid_mask(self) -> bool:
+        return self.real.valid_mask
 
     # -- stream -------------------------------------------------------------------------------
     @property
     def domains(self) -> tuple[SimulatedDomain, ...] | tuple[RealDomainSpec, ...]:
         """The backend's domains: simulated factors, or real-data selections."""
-        return self.definition.real if self.data_backend == "real" else self.definition.domains
+        return self.backend.domains(self.definition)
 
     @property
     def protocols(self) -> list[str]:
@@ -106,62 +117,6 @@ class Scenario:
         return f"Scenario({self.spec.id!r}, data={self.data_backend!r}, seed={self.seed}, domains={self.domain_names})"
 
     # -- data ---------------------------------------------------------------------------------
-    @cached_property
-    def clips(self) -> list[MotionClip]:
-        """The motion library: the DeepMimic clips, plus the BVH folder when one is given."""
-        from lifelong_pose.motion import load_bvh_folder, load_deepmimic_clips
-
-        clips = load_deepmimic_clips()
-        if self.bvh_dir:
-            clips += load_bvh_folder(self.bvh_dir)
-        return clips
-
-    @cached_property
-    def scripts(self) -> dict[str, Script]:
-        """The v2 world's scripts: the DeepMimic humanoid and walker clips, plus the BVH folder's.
-
-        Raises:
-            ValueError: a BVH folder none of whose clips is long enough for a take.
-        """
-        from lifelong_pose.motion import load_bvh_folder, load_deepmimic_clips, load_walker_clips
-        from lifelong_pose.world.recording import script_library
-
-        library = script_library(load_deepmimic_clips() + load_walker_clips())
-        if self.bvh_dir:
-            own = script_library(load_bvh_folder(self.bvh_dir), source=f"bvh_dir {self.bvh_dir}")
-            for name, script in own.items():
-                unique, number = f"Bvh{name}", 2
-                while unique in library:
-                    unique, number = f"Bvh{name}{number}", number + 1
-                library[unique] = type(script)(unique, script.clip, script.hinges)
-        return library
-
-    def recorded(self, dataset: SimDataset, subject: str, frame_step: int) -> list[RecordedTake]:
-        """Every take of ``subject`` in a simulated session, recorded once per frame step."""
-        from lifelong_pose.world.recording import record_subject, session_scripts
-
-        key = (repr(dataset), subject, frame_step)
-        if key not in self._recorded:
-            scripts = session_scripts(dataset, self.scripts)
-            self._recorded[key] = record_subject(dataset, subject, scripts, self.seed, frame_step)
-        return self._recorded[key]
-
-    def session_views(self, dataset: SimDataset, subjects: tuple[str, ...], frame_step: int) -> list[PoseSequence]:
-        """The camera views of ``subjects``' takes, in the order the Human3.6M reader lists a file's
-        (subject, then take, by name; cameras in the rig's order)."""
-        views = [
-            view for subject in subjects for take in self.recorded(dataset, subject, frame_step) for view in take.views
-        ]
-        return sorted(views, key=lambda view: (view.subject, view.action))
-
-    @cached_property
-    def data_folder(self) -> DataFolder:
-        """The user's data folder (real backend), reading each dataset file once."""
-        from lifelong_pose.datasets.build import DataFolder
-
-        assert self.data_root is not None
-        return DataFolder(self.data_root, h36m_2d=self.h36m_2d, scenario=self.spec.id)
-
     def _split(self, index: int, split: str) -> DomainData:
         """Split ``split`` of domain ``index``, with its 3D (callers strip it where needed)."""
         if not 0 <= index < self.num_domains:
@@ -170,28 +125,8 @@ class Scenario:
         key = repr(domain)  # a revisited domain (same spec) is built once
         splits = self._cache.setdefault(key, {})
         if split not in splits:
-            if isinstance(domain, RealDomainSpec):
-                from lifelong_pose.datasets.build import build_real_split
-
-                splits[split] = build_real_split(domain, split, self.data_folder, valid_mask=self.valid_mask)
-            elif isinstance(domain, SimDomainSpec):
-                splits[split] = self._session_split(domain, split)
-            else:
-                from lifelong_pose.world.generate import generate_domain
-
-                splits.update(generate_domain(domain, self.clips, self.seed))
+            splits.update(self.backend.build(domain, split))
         return splits[split]
-
-    def _session_split(self, domain: SimDomainSpec, split: str) -> DomainData:
-        """A v2 domain's split: its selection of a simulated session, converted as real data is."""
-        from lifelong_pose.datasets.build import select
-        from lifelong_pose.datasets.sequences import to_domain_data
-
-        views = self.session_views(domain.dataset, domain.subjects(split), domain.frame_step(split))
-        chosen = select(views, domain.selection(split), f"{domain.name} ({split})")
-        return to_domain_data(
-            chosen, name=domain.name, layout=domain.layout, labelled=domain.labelled, split=split, stride=1
-        )
 
     def split_with_3d(self, index: int, split: str) -> DomainData:
         """Split ``split`` (``train`` / ``test``) of domain ``index`` as built, 3D included where it
@@ -276,26 +211,6 @@ class Scenario:
         return rows
 
 
-def real_data_overrides(
-    data_root: str | Path | None = None, protocol: str | None = None, h36m_2d: str = "gt", valid_mask: bool = True
-) -> dict[str, Any]:
-    """The real-data and protocol options that differ from their defaults, as ``make`` overrides.
-
-    Only those given are passed (and so recorded on the spec), so a simulated run's recorded
-    spec stays what it was before these options existed.
-    """
-    overrides: dict[str, Any] = {}
-    if data_root is not None:
-        overrides["data_root"] = str(data_root)
-    if protocol is not None:
-        overrides["protocol"] = protocol
-    if h36m_2d != "gt":
-        overrides["h36m_2d"] = h36m_2d
-    if not valid_mask:
-        overrides["valid_mask"] = False
-    return overrides
-
-
 def build_scenario(spec: ScenarioSpec, entry_point: Any, overrides: dict[str, Any]) -> Scenario:
     """Registry builder for scenarios: common options, then the entry point's own options.
 
@@ -308,31 +223,24 @@ def build_scenario(spec: ScenarioSpec, entry_point: Any, overrides: dict[str, An
     data = common.get("data", "sim")
     seed = common.get("seed", 0)
     profile = common.get("profile", "quick")
-    if data not in DATA_BACKENDS:
-        raise ValueError(f"Unknown data backend {data!r}; use one of {', '.join(DATA_BACKENDS)}")
+    from lifelong_pose.registry import data_backend_registry
+
+    if data not in data_backend_registry:
+        backends = ", ".join(spec.id for spec in data_backend_registry)
+        raise ValueError(f"Unknown data backend {data!r}; use one of {backends}")
     if data not in spec.backends:
         raise ValueError(
             f"Scenario {spec.id!r} has no {data!r} backend; it can be built from: {', '.join(spec.backends)}"
         )
-    data_root = common.get("data_root")
-    if data == "real" and data_root is None:
+    real = RealDataOptions.pop_from(common)
+    if data == "real" and real.data_root is None:
         raise ValueError(
             f"Scenario {spec.id!r} with data='real' needs data_root (--data-root DIR): the folder holding the "
             "datasets' files; see 'lifelong-pose data check DIR'"
         )
-    if data_root is not None and data != "real":
+    if real.data_root is not None and data != "real":
         raise ValueError("data_root is only read with data='real' (--data real); drop it for the simulated world")
-    if data_root is not None and not Path(data_root).is_dir():
-        raise ValueError(f"data_root {str(data_root)!r} is not a folder")
-    protocol = common.get("protocol")
-    if protocol is not None and protocol not in PROTOCOLS:
-        raise ValueError(f"Unknown protocol {protocol!r}; use one of {', '.join(PROTOCOLS)} (or leave it unset)")
-    h36m_2d = common.get("h36m_2d", "gt")
-    if h36m_2d not in H36M_2D:
-        raise ValueError(f"Unknown h36m_2d {h36m_2d!r}; use one of {', '.join(H36M_2D)}")
-    valid_mask = common.get("valid_mask", True)
-    if not isinstance(valid_mask, bool):
-        raise TypeError(f"valid_mask must be True or False, got {valid_mask!r}")
+    real = real.with_resolved_root()
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {seed!r}")
     if profile not in PROFILES:
@@ -355,8 +263,5 @@ def build_scenario(spec: ScenarioSpec, entry_point: Any, overrides: dict[str, An
         seed=seed,
         profile=profile,
         bvh_dir=bvh_dir,
-        data_root=None if data_root is None else str(Path(data_root).resolve()),
-        protocol=protocol,
-        h36m_2d=h36m_2d,
-        valid_mask=valid_mask,
+        real=real,
     )

@@ -148,3 +148,12 @@ def test_seeds_are_pinned_so_published_streams_and_resumed_runs_stay_the_same() 
 
     assert derive_seed(0, "domain", 1) == 1619887004
     assert world_seed(0, "bodies", "h36m") == 7542784944905127156
+
+
+def test_the_real_data_readers_do_not_import_the_simulator() -> None:
+    """Both backends produce ``lifelong_pose.data.DomainData``; reading real files needs no simulated world
+    (exporting the simulated world in the field's formats does, by its nature)."""
+    graph = import_graph()
+    readers = [m for m in graph if m.startswith("lifelong_pose.datasets") and m != "lifelong_pose.datasets.export"]
+    offenders = {m: sorted(t for t in graph[m] if t.startswith("lifelong_pose.world")) for m in readers}
+    assert {m: targets for m, targets in offenders.items() if targets} == {}

@@ -216,7 +216,7 @@ def test_unknown_lifter_suggests() -> None:
 
 
 def test_unknown_profile_lists_profiles() -> None:
-    with pytest.raises(ValueError, match=r"Unknown profile 'fast'.*profiles: quick, paper"):
+    with pytest.raises(ValueError, match=r"Unknown profile 'fast'.*profiles: tiny, quick, paper"):
         build_lifter("videopose", num_joints=17, profile="fast")
 
 

@@ -212,12 +212,12 @@ def test_a_bvh_folder_of_clips_too_short_for_a_take(tmp_path: Path) -> None:
         pytest.warns(UserWarning, match="'bvh/wave_short' lasts 0.63 s and does not loop"),
         pytest.raises(ValueError, match=r"bvh_dir .*bvh: none of its 1 clip\(s\) is long enough for a take"),
     ):
-        scenario.scripts  # noqa: B018
+        scenario.backend.scripts  # noqa: B018
     _write_bvh(folder / "wave_long.bvh", frames=90)
     scenario = lp.make("cross_scenario-v2", targets=1, bvh_dir=str(folder))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        scripts = scenario.scripts
+        scripts = scenario.backend.scripts
     assert any("bvh/wave_short" in str(w.message) and "left out" in str(w.message) for w in caught)
     assert "BvhWaveLong" in scripts and "BvhWaveShort" not in scripts
 

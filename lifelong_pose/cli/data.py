@@ -11,6 +11,13 @@ from lifelong_pose.datasets.spec import H36M_2D as H36M_2D_CHOICES
 from lifelong_pose.datasets.spec import PROTOCOLS as PROTOCOL_CHOICES
 
 
+def data_backends() -> list[str]:
+    """The registered data backends (``--data`` choices): ``sim``, ``real`` and any plugin's."""
+    from lifelong_pose.registry import data_backend_registry
+
+    return [spec.id for spec in data_backend_registry]
+
+
 def add_real_data_options(parser: argparse.ArgumentParser) -> None:
     """The options that pick and read the real backend (shared by run, describe and preview)."""
     parser.add_argument("--data-root", default=None, metavar="DIR", help="folder of the real datasets' files")

@@ -13,14 +13,20 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-from lifelong_pose.cli.data import add_data_commands, add_real_data_options, check_command, export_command
+from lifelong_pose.cli.data import (
+    add_data_commands,
+    add_real_data_options,
+    check_command,
+    data_backends,
+    export_command,
+)
 from lifelong_pose.cli.run import add_run_parser, run_command
 from lifelong_pose.registry import RegistryError, lifter_registry, plugin_registry, scenario_registry, strategy_registry
 
 
 def _scenario_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario id, e.g. cross_dataset or cross_dataset-v0")
-    parser.add_argument("--data", default="sim", choices=["sim", "real"], help="data backend (default: sim)")
+    parser.add_argument("--data", default="sim", choices=data_backends(), help="data backend (default: sim)")
     parser.add_argument("--seed", type=int, default=0, help="world seed (default: 0)")
     parser.add_argument("--profile", default="quick", choices=["quick", "paper"], help="sizes (default: quick)")
     parser.add_argument("--bvh-dir", default=None, help="a folder of BVH files to add to the motion library")
@@ -76,12 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _make(args: argparse.Namespace) -> Any:
     import lifelong_pose as lp
-    from lifelong_pose.scenario import real_data_overrides
+    from lifelong_pose.datasets.options import RealDataOptions
 
     overrides: dict[str, Any] = {"data": args.data, "seed": args.seed, "profile": args.profile}
     if args.bvh_dir:
         overrides["bvh_dir"] = args.bvh_dir
-    overrides |= real_data_overrides(args.data_root or None, args.protocol, args.h36m_2d, not args.no_valid_mask)
+    overrides |= RealDataOptions.from_args(args).overrides()
     return lp.make(args.scenario, **overrides)
 
 

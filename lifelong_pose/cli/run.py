@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lifelong_pose.cli.data import add_real_data_options
+from lifelong_pose.cli.data import add_real_data_options, data_backends
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -87,7 +87,7 @@ def add_run_parser(commands: Any) -> None:
         metavar="KEY=VALUE",
         help="a strategy option (lpa=false) or a plugin option (ema.eta=0.999); repeatable",
     )
-    run.add_argument("--data", default="sim", choices=["sim", "real"], help="data backend (default: sim)")
+    run.add_argument("--data", default="sim", choices=data_backends(), help="data backend (default: sim)")
     add_real_data_options(run)
     run.add_argument("--test-flip", action="store_true", help="test-time flip augmentation (mean of pose and mirror)")
     seeds = run.add_mutually_exclusive_group()
@@ -146,6 +146,7 @@ def _default_out(args: argparse.Namespace) -> Path:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from lifelong_pose.datasets.options import RealDataOptions
     from lifelong_pose.runner.run import RunConfig, run
     from lifelong_pose.runner.tables import headline, matrix_table, summary_table
 
@@ -164,10 +165,7 @@ def run_command(args: argparse.Namespace) -> int:
             seed=seed,
             profile=args.profile,
             data=args.data,
-            data_root=args.data_root,
-            protocol=args.protocol,
-            h36m_2d=args.h36m_2d,
-            valid_mask=not args.no_valid_mask,
+            real=RealDataOptions.from_args(args),
             test_flip=args.test_flip,
             world_seed=args.world_seed,
             device=args.device,

@@ -116,7 +116,7 @@ def _write_human36m(scenario: Scenario, session: SimDataset, out: Path) -> list[
     positions_2d: dict[str, dict[str, list[np.ndarray]]] = {}
     for subject in subjects:
         positions_3d[subject], positions_2d[subject] = {}, {}
-        for take in scenario.recorded(session, subject, frame_step=1):
+        for take in scenario.backend.recorded(session, subject, frame_step=1):
             assert take.world is not None
             joints32 = np.repeat(take.world[:, :1], 32, axis=1)
             joints32[:, list(KEPT_32)] = take.world

@@ -6,14 +6,16 @@ from lifelong_pose.registry.registration import (
     PluginWarning,
     Registry,
     RegistryError,
+    data_backend_registry,
     lifter_registry,
     plugin_registry,
     scenario_registry,
     strategy_registry,
 )
-from lifelong_pose.registry.specs import LifterSpec, PluginSpec, ScenarioSpec, Spec, StrategySpec
+from lifelong_pose.registry.specs import BackendSpec, LifterSpec, PluginSpec, ScenarioSpec, Spec, StrategySpec
 
 __all__ = [
+    "BackendSpec",
     "LifterSpec",
     "ParsedId",
     "PluginSpec",
@@ -24,6 +26,7 @@ __all__ = [
     "Spec",
     "StrategySpec",
     "check_kwargs",
+    "data_backend_registry",
     "lifter_registry",
     "load_entry_point",
     "parse_id",

@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from lifelong_pose.registry.ids import parse_id
 from lifelong_pose.registry.loading import check_kwargs, load_entry_point
-from lifelong_pose.registry.specs import LifterSpec, PluginSpec, ScenarioSpec, Spec, StrategySpec
+from lifelong_pose.registry.specs import BackendSpec, LifterSpec, PluginSpec, ScenarioSpec, Spec, StrategySpec
 
 SpecT = TypeVar("SpecT", bound=Spec)
 
@@ -239,4 +239,10 @@ lifter_registry: Registry[LifterSpec] = Registry(
     group="lifelong_pose.lifters",
     builtins_module="lifelong_pose.models.registered",
     builder="lifelong_pose.models.factory:build_registered_lifter",
+)
+
+# Data backends: the simulated world and the real datasets (``--data sim|real``), built with the
+# scenario's seed and options.
+data_backend_registry: Registry[BackendSpec] = Registry(
+    BackendSpec, group="lifelong_pose.data_backends", builtins_module="lifelong_pose.data.backends"
 )

@@ -119,3 +119,10 @@ class LifterSpec(Spec):
     kind: ClassVar[str] = "lifter"
 
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BackendSpec(Spec):
+    """How to build a data backend (``--data NAME``): where a stream's splits come from."""
+
+    kind: ClassVar[str] = "data backend"

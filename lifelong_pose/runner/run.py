@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lifelong_pose.datasets.options import RealDataOptions
 from lifelong_pose.runner.checkpoint import load_checkpoint, save_checkpoint, state_bytes
 from lifelong_pose.runner.environment import reset_peak_device_bytes, resolve_device
 from lifelong_pose.runner.record import RESULT_FILE
@@ -59,10 +60,7 @@ class RunConfig:
         seed: training seed (weights, batch order, dropout, the strategy's own sampling).
         profile: ``quick`` (CPU) or ``paper`` sizes, for the scenario and the strategy.
         data: data backend, ``sim`` or ``real``.
-        data_root: the folder of the real datasets' files (``data="real"``).
-        protocol: target protocol, ``inductive`` or ``transductive``; None keeps each domain's.
-        h36m_2d: H3.6M 2D keypoints, ``gt`` or ``cpn_ft_h36m_dbb`` (real data).
-        valid_mask: evaluate 3DHP on its valid frames only (real data), as its protocol does.
+        real: the real-data options (``data_root``, ``protocol``, ``h36m_2d``, ``valid_mask``).
         test_flip: test-time flip augmentation.
         world_seed: seed of the simulated world; fixed by default so every run sees the same data.
         device: ``auto``, ``cpu`` or ``cuda``.
@@ -85,10 +83,7 @@ class RunConfig:
     seed: int = 0
     profile: str = "quick"
     data: str = "sim"
-    data_root: str | None = None
-    protocol: str | None = None
-    h36m_2d: str = "gt"
-    valid_mask: bool = True
+    real: RealDataOptions = field(default_factory=RealDataOptions)
     test_flip: bool = False
     world_seed: int = 0
     device: str = "auto"
@@ -128,10 +123,8 @@ def check_out_dir(out: Path, resume: bool) -> None:
 def scenario_options(config: RunConfig) -> dict[str, Any]:
     """The options ``lifelong_pose.make`` builds the run's scenario with; real-data ones only
     when they are used, so a simulated run's recorded spec stays as it was."""
-    from lifelong_pose.scenario import real_data_overrides
-
     options: dict[str, Any] = {"data": config.data, "seed": config.world_seed, "profile": config.profile}
-    return options | real_data_overrides(config.data_root, config.protocol, config.h36m_2d, config.valid_mask)
+    return options | config.real.overrides()
 
 
 def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
