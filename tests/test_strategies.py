@@ -42,22 +42,19 @@ def _fast_options(strategy_id: str) -> dict[str, Any]:
     return _entry_point(strategy_id).profile_options("tiny")
 
 
+def _config(scenario: str, strategy_id: str, tmp_path: Path, **changes: Any) -> RunConfig:
+    options = _fast_options(strategy_id)
+    return RunConfig(
+        scenario, strategy_id, tmp_path / "run", device="cpu", progress=False, report=False, options=options, **changes
+    )
+
+
 @pytest.mark.parametrize("strategy_id", STRATEGY_IDS, ids=STRATEGY_IDS)
 def test_the_runner_gives_target_3d_and_marks_records_only_as_declared(
     strategy_id: str, tiny_scenario: str, tmp_path: Path
 ) -> None:
     watcher = _SeesTargets()
-    config = RunConfig(
-        tiny_scenario,
-        strategy_id,
-        tmp_path / "run",
-        device="cpu",
-        progress=False,
-        report=False,
-        options=_fast_options(strategy_id),
-        plugins=[watcher],
-    )
-    first = run(config)
+    first = run(_config(tiny_scenario, strategy_id, tmp_path, plugins=[watcher]))
     assert first["status"] == "complete"
     declared = first["strategy"]["reads_target_3d"]
     assert watcher.had_3d == {0: True, 1: declared, 2: declared}
@@ -69,21 +66,9 @@ def test_the_runner_gives_target_3d_and_marks_records_only_as_declared(
 @pytest.mark.parametrize("strategy_id", STRATEGY_IDS, ids=STRATEGY_IDS)
 def test_every_plugin_composes_with_every_strategy(strategy_id: str, tiny_scenario: str, tmp_path: Path) -> None:
     strategy = _entry_point(strategy_id)
-    options = _fast_options(strategy_id)
     # a plugin the strategy is built on (diffusion_replay's EMA) is its own; every other one composes
     own = {plugin.name for plugin in strategy.required_plugins(strategy.default_params("tiny"))}
     plugins = [spec.id for spec in lp.plugin_registry.all() if spec.name not in own]
-    record = run(
-        RunConfig(
-            tiny_scenario,
-            strategy_id,
-            tmp_path / "run",
-            device="cpu",
-            progress=False,
-            report=False,
-            options=options,
-            plugin_ids=plugins,
-        )
-    )
+    record = run(_config(tiny_scenario, strategy_id, tmp_path, plugin_ids=plugins))
     assert record["status"] == "complete"
     assert [p["id"] for p in record["plugins"]][: len(plugins)] == plugins

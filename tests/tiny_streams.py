@@ -49,18 +49,11 @@ def tiny_session(profile: Profile = "quick") -> StreamDefinition:
     return StreamDefinition("tiny v2 stream", domains)
 
 
-# diffusion_replay sized for the tiny streams: small networks and few sampler steps, seconds per run
-SMALL_DIFFUSION_REPLAY: dict[str, object] = {
-    "batch_size": 8,
-    "sampler_train_steps": 20,
-    "warmup_steps": 2,
-    "sampler_width": 32,
-    "generator_width": 32,
-    "critic_width": 32,
-    "embed_dim": 8,
-    "sampler_steps": 4,
-    "diffusion_steps": 40,
-    # a lifter trained for one epoch on a tiny split swings in size as it adapts: the guard has its own tests
-    "max_size_drift": 10.0,
-    "prior_filter": False,  # a 20-step sampler gives no plausible pose; the filter is tested in test_pose_diffusion
-}
+# diffusion_replay sized for the tiny streams: its own tiny profile (the conformance checks'), batches of 8
+def _small_diffusion_replay() -> dict[str, object]:
+    from lifelong_pose.strategies.diffusion_replay import DiffusionReplay
+
+    return {"batch_size": 8, **DiffusionReplay.PROFILE_DEFAULTS["tiny"]}
+
+
+SMALL_DIFFUSION_REPLAY: dict[str, object] = _small_diffusion_replay()

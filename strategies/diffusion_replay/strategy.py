@@ -76,7 +76,6 @@ _TINY = {
     "embed_dim": 8,
     "sampler_steps": 4,
     "diffusion_steps": 40,
-    "prior_pool": 64,
     "max_size_drift": 10.0,
     "prior_filter": False,
 }
