@@ -29,6 +29,7 @@ class SourceOnly(LifelongStrategy):
 
     Params: ClassVar[type[LifterParams]] = LifterParams
     PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {"paper": _PAPER}
+    uses_target_data: ClassVar[bool] = False
 
 
 class Oracle(LifelongStrategy):

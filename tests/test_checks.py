@@ -77,6 +77,12 @@ class ForgetsState(_Teacher):
         return super().adaptation_loss(batch, output) * self.targets_seen
 
 
+class ClaimsNoTargetData(_Teacher):
+    """Self-trains on every target but declares that it uses no target data."""
+
+    uses_target_data = False
+
+
 class KeepsItsState(ForgetsState):
     """The same, with the count declared: the checkpoint then carries it."""
 
@@ -96,13 +102,17 @@ def test_every_built_in_strategy_passes_its_checks(strategy_id: str) -> None:
         "losses_are_finite",
         "same_seed_same_matrix",
         "never_reads_target_3d",
+        "never_uses_target_data",
         "checkpoint_round_trip",
     ]
     skipped = {r.name: r.detail for r in results if r.status == "skip"}
-    reads = lp.strategy_registry.make(strategy_id, context=_context()).reads_target_3d
-    assert skipped == (
-        {"never_reads_target_3d": "declares reads_target_3d (a reference, never ranked)"} if reads else {}
-    )
+    strategy = lp.strategy_registry.make(strategy_id, context=_context())
+    expected = {}
+    if strategy.reads_target_3d:
+        expected["never_reads_target_3d"] = "declares reads_target_3d (a reference, never ranked)"
+    if strategy.uses_target_data:
+        expected["never_uses_target_data"] = "declares uses_target_data (it adapts to targets)"
+    assert skipped == expected
 
 
 def _context() -> object:
@@ -118,8 +128,9 @@ def _context() -> object:
         (UnseededNoise, "same_seed_same_matrix", "a second run gave a different mpjpe matrix"),
         (NaNLoss, "losses_are_finite", "is not finite on domain 1"),
         (ForgetsState, "checkpoint_round_trip", "missing from state_dict"),
+        (ClaimsNoTargetData, "never_uses_target_data", "depends on the targets' 2D"),
     ],
-    ids=["reads-target-3d", "unseeded", "nan-loss", "lost-state"],
+    ids=["reads-target-3d", "unseeded", "nan-loss", "lost-state", "uses-target-data"],
 )
 def test_a_planted_defect_fails_the_check_named_for_it(strategy: type, check: str, says: str) -> None:
     results = _results(strategy)

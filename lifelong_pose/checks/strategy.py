@@ -13,6 +13,9 @@ away (the oracle reads target 3D) is skipped with the reason. The checks:
 - ``same_seed_same_matrix``: a second run with the same seed gives bit-identical matrices;
 - ``never_reads_target_3d``: the lifter after every domain is bit-identical when every target's 3D
   is changed (the test splits' too: an Avalanche experience reaches them through its stream);
+- ``never_uses_target_data`` (for a strategy that declares ``uses_target_data = False``, such as
+  ``source_only`` and DAK-Pose): the lifter after every domain is bit-identical when every target's
+  2D changes too (train and test splits);
 - ``checkpoint_round_trip``: a strategy rebuilt from the state saved after the first target (as
   ``--resume`` rebuilds it, through ``torch.save`` / ``torch.load(weights_only=True)``) ends the
   stream with the same lifter and matrix as the uninterrupted run.
@@ -33,6 +36,7 @@ from lifelong_pose.checks.result import CheckResult
 
 TARGET_3D_SCALE = 1.37  # how the never_reads_target_3d run changes every target's 3D (and shifts it)
 TARGET_3D_SHIFT = 0.05
+TARGET_2D_SCALE = 0.9  # how the never_uses_target_data run changes every target's 2D
 
 
 @dataclass
@@ -68,7 +72,12 @@ def check_strategy(strategy: str | type, *, seed: int = 0) -> Iterator[CheckResu
     yield harness.check("runs_end_to_end", lambda: _runs_end_to_end(reference))
     yield harness.check("losses_are_finite", lambda: _losses_are_finite(reference))
     if not reference.complete:
-        for name in ("same_seed_same_matrix", "never_reads_target_3d", "checkpoint_round_trip"):
+        for name in (
+            "same_seed_same_matrix",
+            "never_reads_target_3d",
+            "never_uses_target_data",
+            "checkpoint_round_trip",
+        ):
             yield CheckResult(name, "skip", "the run did not finish (see runs_end_to_end)")
         return
     yield harness.check("same_seed_same_matrix", lambda: _same_matrices(reference, harness.trace(), "a second run"))
@@ -76,6 +85,10 @@ def check_strategy(strategy: str | type, *, seed: int = 0) -> Iterator[CheckResu
         yield CheckResult("never_reads_target_3d", "skip", "declares reads_target_3d (a reference, never ranked)")
     else:
         yield harness.check("never_reads_target_3d", lambda: harness.never_reads_target_3d(reference))
+    if harness.target.uses_target_data:
+        yield CheckResult("never_uses_target_data", "skip", "declares uses_target_data (it adapts to targets)")
+    else:
+        yield harness.check("never_uses_target_data", lambda: harness.never_uses_target_data(reference))
     yield harness.check("checkpoint_round_trip", lambda: harness.checkpoint_round_trip(reference))
 
 
@@ -130,7 +143,7 @@ class _Harness:
         )
         return build_strategy(self.spec, self.target, {"context": context, "evaluator": make_evaluator()})
 
-    def benchmark(self, strategy: Any, *, change_target_3d: bool = False) -> Any:
+    def benchmark(self, strategy: Any, *, change_target_3d: bool = False, change_target_2d: bool = False) -> Any:
         from lifelong_pose.data.avalanche import build_benchmark
 
         scenario = self.scenario
@@ -141,14 +154,19 @@ class _Harness:
         if change_target_3d:
             train = [train[0], *(_changed_3d(data) for data in train[1:])]
             test = [test[0], *(_changed_3d(data) for data in test[1:])]
+        if change_target_2d:
+            train = [train[0], *(_changed_2d(data) for data in train[1:])]
+            test = [test[0], *(_changed_2d(data) for data in test[1:])]
         return build_benchmark(train, test, strategy.params.receptive_field)
 
-    def trace(self, *, change_target_3d: bool = False, resume_after: int | None = None) -> Trace:
+    def trace(
+        self, *, change_target_3d: bool = False, change_target_2d: bool = False, resume_after: int | None = None
+    ) -> Trace:
         """Run the stream; with ``resume_after=i``, rebuild the strategy from its state after domain ``i``."""
         trace = Trace()
         try:
             strategy = self.build()
-            benchmark = self.benchmark(strategy, change_target_3d=change_target_3d)
+            benchmark = self.benchmark(strategy, change_target_3d=change_target_3d, change_target_2d=change_target_2d)
             for index, experience in enumerate(benchmark.train_stream):
                 strategy.train(experience, eval_streams=[])
                 trace.losses.append(strategy.domain_losses())
@@ -187,7 +205,7 @@ class _Harness:
         import torch
 
         strategy = self.build()
-        for name in ("reads_target_3d", "keeps_source_data"):
+        for name in ("reads_target_3d", "keeps_source_data", "uses_target_data"):
             assert isinstance(getattr(strategy, name), bool), f"{name} must be a bool, got {getattr(strategy, name)!r}"
         modules = strategy.auxiliary_modules()
         assert isinstance(modules, dict) and all(
@@ -202,6 +220,16 @@ class _Harness:
             assert not differing, (
                 f"the lifter after domain {index} depends on the targets' 3D ({differing[0]} differs when it "
                 "changes): the strategy reads target 3D; declare reads_target_3d = True if it must"
+            )
+
+    def never_uses_target_data(self, reference: Trace) -> None:
+        changed = self.trace(change_target_2d=True)
+        assert changed.complete, f"the run with changed target 2D failed: {changed.error!r}"
+        for index, (a, b) in enumerate(zip(reference.lifters, changed.lifters, strict=True)):
+            differing = [name for name in a if not _equal(a[name], b[name])]
+            assert not differing, (
+                f"the lifter after domain {index} depends on the targets' 2D ({differing[0]} differs when it changes), "
+                "but the strategy declares uses_target_data = False"
             )
 
     def checkpoint_round_trip(self, reference: Trace) -> None:
@@ -238,6 +266,11 @@ def _changed_3d(data: Any) -> Any:
     if data.X3d is None:
         return data
     return dataclasses.replace(data, X3d=data.X3d * TARGET_3D_SCALE + TARGET_3D_SHIFT)
+
+
+def _changed_2d(data: Any) -> Any:
+    """``data`` with its observed 2D scaled (missing joints stay at zero)."""
+    return dataclasses.replace(data, x2d=data.x2d * TARGET_2D_SCALE)
 
 
 def _round_trip(state: dict[str, Any]) -> dict[str, Any]:

@@ -211,6 +211,10 @@ RESULT_SCHEMA: dict[str, Any] = {
                     "additionalProperties": {"type": "integer"},
                 },
                 "keeps_source_data": {"type": "boolean"},
+                "uses_target_data": {
+                    "type": "boolean",
+                    "description": "trains on targets' data (2D); false for source_only and domain generalisation",
+                },
                 "extra_parameters": {"type": "integer", "description": "trained parameters besides the lifter"},
             },
         },

@@ -217,6 +217,7 @@ class RunRecord:
                     "kept_bytes": 0,
                     "kept": {},
                     "keeps_source_data": bool(getattr(strategy, "keeps_source_data", False)),
+                    "uses_target_data": bool(getattr(strategy, "uses_target_data", True)),
                     "extra_parameters": sum(
                         p.numel() for module in strategy.auxiliary_modules().values() for p in module.parameters()
                     ),

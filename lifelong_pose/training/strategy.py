@@ -5,6 +5,8 @@ A method is written on named phase hooks and never touches Avalanche's private h
 
     on_source_trained(data)          the source is learnt (trained, or loaded from the cache)
     on_target_start(data)            a target is about to adapt (its optimizer is fresh)
+    training_output(batch)           what the lifter outputs on a training batch (its centre frame)
+    supervised_loss(batch, output)   the loss on a labelled batch (the pose loss)
     adaptation_batch(batch, update)  a drawn target PoseBatch -> the batch the lifter trains on
     adaptation_loss(batch, output)   the loss on an unlabelled batch, from the lifter's output
     on_step_end()                    after each optimizer step on a target
@@ -98,6 +100,9 @@ class LifelongStrategy(SupervisedTemplate):
         keeps_source_data: True for a strategy that trains on the labelled source while adapting
             (PoseDA); the record's resources say so, and count the kept bytes. A property where an
             option decides (diffusion_replay's ``generation_seed=source``).
+        uses_target_data: False for a strategy that never trains on a target, not even on its 2D
+            (``source_only``, DAK-Pose's domain generalisation); recorded in ``resources``, and
+            ``check_strategy`` then checks that changing every target's 2D changes nothing.
         shares_source_training: its source training is the engine's supervised training, so the
             lifter after it depends only on the data, the lifter's options, the seed and the device,
             and may come from the source cache. A strategy that trains the source its own way
@@ -108,6 +113,7 @@ class LifelongStrategy(SupervisedTemplate):
     PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {}
     reads_target_3d: ClassVar[bool] = False
     keeps_source_data: ClassVar[bool] = False
+    uses_target_data: ClassVar[bool] = True
     shares_source_training: ClassVar[bool] = True
 
     def __init__(
@@ -472,9 +478,18 @@ class LifelongStrategy(SupervisedTemplate):
         return self.mbatch.task
 
     def forward(self) -> torch.Tensor:
-        if not self.is_training and self.context.test_flip:
-            return self.flip_averaged(self.mb_x)
-        return self.model(self.mb_x)
+        if not self.is_training:
+            return self.flip_averaged(self.mb_x) if self.context.test_flip else self.model(self.mb_x)
+        assert isinstance(self.mbatch, PoseBatch)
+        return self.training_output(self.mbatch)
+
+    def training_output(self, batch: PoseBatch) -> torch.Tensor:
+        """What the lifter outputs on a training batch, handed to the loss hooks as ``output``.
+
+        The lifter's centre-frame prediction (B, J, 3) by default; a method whose loss needs more
+        (DAK-Pose: every frame of the window) returns that here and reads it in its loss hooks.
+        """
+        return self.model(batch.x2d)
 
     def flip_averaged(self, x2d: torch.Tensor) -> torch.Tensor:
         """Test-time flip augmentation: mean of ``P(x)`` and ``flip(P(flip(x)))`` in one batched pass."""
@@ -531,9 +546,18 @@ class LifelongStrategy(SupervisedTemplate):
         return self.batch_loss(self.mbatch, self.mb_output)
 
     def batch_loss(self, batch: PoseBatch, output: torch.Tensor) -> torch.Tensor:
-        """The supervised pose loss on labelled batches, :meth:`adaptation_loss` otherwise."""
+        """:meth:`supervised_loss` on labelled batches, :meth:`adaptation_loss` otherwise."""
         if batch.X3d is None:
             return self.adaptation_loss(batch, output)
+        return self.supervised_loss(batch, output)
+
+    def supervised_loss(self, batch: PoseBatch, output: torch.Tensor) -> torch.Tensor:
+        """The loss on a labelled batch (the source, the oracle's targets, pairs a method made).
+
+        The pose loss by default; a method that trains the source its own way (DAK-Pose) overrides
+        it, and sets ``shares_source_training = False`` so that its source is never taken from the cache.
+        """
+        assert batch.X3d is not None
         return self.pose_loss(output, batch.X3d)
 
     def pose_loss(self, predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,161 @@
+"""DAK-Pose's video lifter (seed 003, section 3.4.1): disentangled structural and dynamic encoders, one decoder.
+
+Wang, Zhang, Yuan, "DAK-Pose: Dual-augmentor knowledge fusion for generalizable video-based 3D
+human pose estimation". There is no public code; the choices the paper leaves open are here:
+
+- Tokens are joints of frames: a window ``(B, T, J, 2)`` is embedded per joint to ``C`` channels.
+- The **structural encoder** ``G_E,s`` adds a learned *spatial* positional encoding (one per
+  joint) and runs ``L`` Transformer blocks of attention across the joints of each frame; the
+  **dynamic encoder** ``G_E,d`` adds a learned *temporal* one (one per frame) and attends across
+  the frames of each joint. The paper gives both the same embedding and block design and names
+  only the encodings; which axis each attends over is chosen here to match them.
+- The **decoder** ``G_D`` fuses the two feature maps (concatenation, then a linear layer to
+  ``C``) and runs ``K`` MixSTE-like pairs of spatial then temporal blocks ("alternating"; the paper
+  repeats a block ``K`` times, here a pair), then a linear regression head to 3D per joint.
+- Blocks are PyTorch's pre-norm ``TransformerEncoderLayer`` (GELU, feed-forward 2C); the paper's
+  heads are not given (8 at C = 512 here, as MixSTE).
+- The lifter predicts every frame of its window (seq2seq, as MixSTE); ``forward`` returns the
+  centre frame, the suite's contract, and :meth:`sequence` the whole window for training losses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from lifelong_pose.models.factory import Lifter
+
+
+def _blocks(channels: int, heads: int, count: int, dropout: float) -> nn.TransformerEncoder:
+    layer = nn.TransformerEncoderLayer(
+        channels,
+        heads,
+        dim_feedforward=2 * channels,
+        dropout=dropout,
+        activation="gelu",
+        batch_first=True,
+        norm_first=True,
+    )
+    return nn.TransformerEncoder(layer, count, enable_nested_tensor=False)
+
+
+class _Encoder(nn.Module):
+    """Linear embedding, a positional encoding on one axis, blocks attending across that axis."""
+
+    def __init__(self, axis: str, positions: int, channels: int, heads: int, blocks: int, dropout: float) -> None:
+        super().__init__()
+        self.axis = axis  # "joints" (spatial) or "frames" (temporal)
+        self.embed = nn.Linear(2, channels)
+        self.position = nn.Parameter(torch.zeros(positions, channels))
+        nn.init.trunc_normal_(self.position, std=0.02)
+        self.blocks = _blocks(channels, heads, blocks, dropout)
+
+    def forward(self, x2d: torch.Tensor) -> torch.Tensor:
+        """(B, T, J, 2) -> (B, T, J, C)."""
+        batch, frames, joints, _ = x2d.shape
+        tokens = self.embed(x2d)
+        if self.axis == "joints":
+            tokens = tokens + self.position[:joints]
+            out = self.blocks(tokens.reshape(batch * frames, joints, -1))
+            return out.reshape(batch, frames, joints, -1)
+        tokens = (tokens + self.position[:frames, None]).transpose(1, 2)  # (B, J, T, C)
+        out = self.blocks(tokens.reshape(batch * joints, frames, -1))
+        return out.reshape(batch, joints, frames, -1).transpose(1, 2)
+
+
+class _Decoder(nn.Module):
+    """Fuse structural and dynamic features; ``K`` spatial-temporal block pairs; regress 3D."""
+
+    def __init__(self, channels: int, heads: int, blocks: int, dropout: float) -> None:
+        super().__init__()
+        self.fuse = nn.Linear(2 * channels, channels)
+        self.spatial = nn.ModuleList(_blocks(channels, heads, 1, dropout) for _ in range(blocks))
+        self.temporal = nn.ModuleList(_blocks(channels, heads, 1, dropout) for _ in range(blocks))
+        self.norm = nn.LayerNorm(channels)
+        self.head = nn.Linear(channels, 3)
+
+    def forward(self, structure: torch.Tensor, dynamics: torch.Tensor) -> torch.Tensor:
+        """(B, T, J, C) twice -> (B, T, J, 3)."""
+        x = self.fuse(torch.cat([structure, dynamics], dim=-1))
+        batch, frames, joints, channels = x.shape
+        for spatial, temporal in zip(self.spatial, self.temporal, strict=True):
+            x = spatial(x.reshape(batch * frames, joints, channels)).reshape(batch, frames, joints, channels)
+            x = x.transpose(1, 2).reshape(batch * joints, frames, channels)
+            x = temporal(x).reshape(batch, joints, frames, channels).transpose(1, 2)
+        return self.head(self.norm(x))
+
+
+class DAKPoseLifter(Lifter):
+    """Structural and dynamic Transformer encoders and a spatial-temporal decoder (DAK-Pose's ``G``).
+
+    Args:
+        num_joints: J.
+        receptive_field: T, frames per window (odd; the paper uses 27 and 81).
+        channels: C (512 in the paper).
+        encoder_blocks: L (4 in the paper).
+        decoder_blocks: K (6 in the paper).
+        heads: attention heads (C must be divisible by it).
+        dropout: inside every block.
+
+    Raises:
+        ValueError: an even receptive field, or sizes out of range.
+    """
+
+    name = "dakpose"
+
+    def __init__(
+        self,
+        num_joints: int,
+        *,
+        receptive_field: int = 27,
+        channels: int = 512,
+        encoder_blocks: int = 4,
+        decoder_blocks: int = 6,
+        heads: int = 8,
+        dropout: float = 0.1,
+    ) -> None:
+        if receptive_field < 1 or receptive_field % 2 == 0:
+            raise ValueError(f"DAK-Pose needs an odd receptive_field >= 1, got {receptive_field}")
+        if min(channels, encoder_blocks, decoder_blocks, heads) < 1 or channels % heads or not 0 <= dropout < 1:
+            raise ValueError(
+                "DAK-Pose needs channels, encoder_blocks, decoder_blocks, heads >= 1, channels divisible by heads "
+                f"and 0 <= dropout < 1; got {channels=}, {encoder_blocks=}, {decoder_blocks=}, {heads=}, {dropout=}"
+            )
+        super().__init__(num_joints, receptive_field=receptive_field)
+        self.channels, self.heads, self.dropout = channels, heads, dropout
+        self.encoder_blocks, self.decoder_blocks = encoder_blocks, decoder_blocks
+        self.structure_encoder = _Encoder("joints", num_joints, channels, heads, encoder_blocks, dropout)
+        self.dynamics_encoder = _Encoder("frames", receptive_field, channels, heads, encoder_blocks, dropout)
+        self.decoder = _Decoder(channels, heads, decoder_blocks, dropout)
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "num_joints": self.num_joints,
+            "receptive_field": self.receptive_field,
+            "channels": self.channels,
+            "encoder_blocks": self.encoder_blocks,
+            "decoder_blocks": self.decoder_blocks,
+            "heads": self.heads,
+            "dropout": self.dropout,
+        }
+
+    def encode(self, x2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, J, 2) -> structural features ``s`` and dynamic features ``d``, each (B, T, J, C)."""
+        self.check_input(x2d)
+        return self.structure_encoder(x2d), self.dynamics_encoder(x2d)
+
+    def decode(self, structure: torch.Tensor, dynamics: torch.Tensor) -> torch.Tensor:
+        """``s``, ``d`` -> (B, T, J, 3) root-relative metres (joint 0 exactly zero)."""
+        out = self.decoder(structure, dynamics)
+        return torch.cat([torch.zeros_like(out[..., :1, :]), out[..., 1:, :]], dim=-2)
+
+    def sequence(self, x2d: torch.Tensor) -> torch.Tensor:
+        """(B, T, J, 2) -> (B, T, J, 3): every frame of the window."""
+        return self.decode(*self.encode(x2d))
+
+    def forward(self, x2d: torch.Tensor) -> torch.Tensor:
+        """(B, T, J, 2) -> (B, J, 3): the centre frame."""
+        return self.sequence(x2d)[:, self.receptive_field // 2]
