@@ -28,3 +28,9 @@ strategy_registry.register(
     "lifelong_pose.strategies.diffusion_replay:DiffusionReplay",
     description="lifelong GAN on predicted poses + DDIM 2D-pose diffusion replay as domain prior + EMA (seed 000)",
 )
+strategy_registry.register(
+    "dakpose-v0",
+    "lifelong_pose.strategies.dakpose:DAKPose",
+    description="DAK-Pose (seed 003): disentangled video lifter, dual motion augmentors, adversarial fusion; "
+    "domain generalisation (uses no target data)",
+)

@@ -9,7 +9,7 @@ A method is written on named phase hooks and never touches Avalanche's private h
     supervised_loss(batch, output)   the loss on a labelled batch (the pose loss)
     adaptation_batch(batch, update)  a drawn target PoseBatch -> the batch the lifter trains on
     adaptation_loss(batch, output)   the loss on an unlabelled batch, from the lifter's output
-    on_step_end()                    after each optimizer step on a target
+    on_step_end()                    after each optimizer step (source and targets)
     on_target_end(data)              a target has adapted (before the plugins' end-of-domain work)
     on_domain_end(data)              after every domain, source included
 
@@ -275,7 +275,7 @@ class LifelongStrategy(SupervisedTemplate):
         )
 
     def on_step_end(self) -> None:
-        """After each optimizer step on a target."""
+        """After each optimizer step, on the source and on targets (``self.domain`` says which)."""
 
     def on_target_end(self, data: DomainData) -> None:
         """A target has adapted (``data``: its train split); before the plugins' end-of-domain work."""
@@ -501,8 +501,7 @@ class LifelongStrategy(SupervisedTemplate):
         return (direct + flip_horizontally(mirrored, layout)) / 2
 
     def _after_training_iteration(self, **kwargs: Any) -> None:
-        if self.domain.index > 0:
-            self.on_step_end()
+        self.on_step_end()
         self.domain_step += 1
         self.log_terms(lifter=self.loss)
         super()._after_training_iteration(**kwargs)

@@ -1,0 +1,109 @@
+"""DAK-Pose's motion augmentors and domain discriminators (seed 003, sections 3.3.1-3.3.3).
+
+Where the paper is silent (it cites PoseAug-V [14] for the interpolating generator and Xu et al.
+[28] for the motion predictor, and gives no sizes), chosen here:
+
+- **Motion interpolator** (SMA's second stage): frames between a window's first pose and its
+  augmented last pose, in bone directions and lengths: frame ``t`` (``a = t / (T - 1)``) takes
+  the renormalised blend ``(1 - a) dir_first + a dir_last`` plus a generated offset (tanh-bounded by
+  ``offset_limit``), and the blended lengths. The offsets come from a residual MLP conditioned on
+  noise, both end poses' bone directions and ``a`` (PoseAug-V generates angles; bone directions
+  are this suite's generator representation, as in LPA).
+- **Motion critic**: a residual MLP on a window's bone-direction velocities, least-squares GAN
+  against real source windows, so that the interpolated motion moves like real motion.
+- **Motion predictor** (DMA): a residual MLP from a reference window (root-relative 3D, flattened)
+  and noise to the next ``T`` frames as offsets from the reference's last frame; trained on source
+  motion with a best-of-two (variety) loss, which keeps its futures diverse (Xu et al. predict
+  several futures).
+- **Domain discriminators**: ``D_str`` pools the structural features over time ("we fuse the
+  temporal features", one ``C``-vector per joint), attends across joints (the structural encoder's
+  axis) and scores the mean; ``D_dyn`` pools over joints (``T x C``), attends across frames ("a
+  lightweight Transformer along the temporal dimension") and scores the mean. One block each.
+"""
+
+from __future__ import annotations
+
+import torch
+from lifelong_pose.strategies.shared.lpa import ResidualMLP
+from torch import nn
+
+from lifelong_pose.geometry.skeleton import JointLayout
+from lifelong_pose.geometry.transforms import bone_directions_and_lengths, joints_from_bones
+
+
+class MotionInterpolator(nn.Module):
+    """(first pose, last pose) -> a window of ``frames`` poses between them."""
+
+    def __init__(self, layout: JointLayout, frames: int, *, noise_dim: int, width: int, offset_limit: float) -> None:
+        super().__init__()
+        self.layout, self.frames, self.noise_dim, self.offset_limit = layout, frames, noise_dim, offset_limit
+        bones = len(layout.bones)
+        self.net = ResidualMLP(noise_dim + 6 * bones + 1, 3 * bones, width, layers=3)
+
+    def forward(self, first: torch.Tensor, last: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """(B, J, 3) twice -> (B, T, J, 3) root-relative windows whose ends are ``first`` and ``last``."""
+        batch, frames = first.shape[0], self.frames
+        start, start_lengths = bone_directions_and_lengths(first, self.layout)
+        end, end_lengths = bone_directions_and_lengths(last, self.layout)
+        share = torch.linspace(0, 1, frames, device=first.device)[None, :, None, None]  # (1, T, 1, 1)
+        noise = torch.randn(batch, self.noise_dim, generator=generator).to(first.device)
+        condition = torch.cat([noise, start.flatten(1), end.flatten(1)], dim=-1)[:, None].expand(-1, frames, -1)
+        raw = self.net(torch.cat([condition, share[..., 0].expand(batch, -1, -1)], dim=-1)).view(batch, frames, -1, 3)
+        inner = (share * (1 - share)) * 4  # 0 at both ends: the ends stay the poses given
+        directions = (1 - share) * start[:, None] + share * end[:, None] + inner * self.offset_limit * torch.tanh(raw)
+        directions = directions / directions.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+        lengths = (1 - share[..., 0]) * start_lengths[:, None] + share[..., 0] * end_lengths[:, None]
+        return joints_from_bones(directions * lengths[..., None], self.layout)
+
+
+class MotionCritic(nn.Module):
+    """Scores a window's motion from its bone-direction velocities (least-squares GAN: real -> 1)."""
+
+    def __init__(self, layout: JointLayout, frames: int, *, width: int) -> None:
+        super().__init__()
+        self.layout = layout
+        self.net = ResidualMLP(3 * len(layout.bones) * max(frames - 1, 1), 1, width, layers=3)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """(B, T, J, 3) -> (B,) scores."""
+        directions, _ = bone_directions_and_lengths(X, self.layout)
+        velocity = directions[:, 1:] - directions[:, :-1] if X.shape[1] > 1 else directions
+        return self.net(velocity.flatten(1)).squeeze(-1)
+
+
+class MotionPredictor(nn.Module):
+    """A reference window -> the next ``frames`` poses (root-relative), noise-conditioned."""
+
+    def __init__(self, joints: int, frames: int, *, noise_dim: int, width: int) -> None:
+        super().__init__()
+        self.frames, self.joints, self.noise_dim = frames, joints, noise_dim
+        self.net = ResidualMLP(frames * joints * 3 + noise_dim, frames * joints * 3, width, layers=3)
+
+    def forward(self, reference: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """(B, T, J, 3) -> (B, T, J, 3) the predicted continuation."""
+        batch = reference.shape[0]
+        last = reference[:, -1:]
+        noise = torch.randn(batch, self.noise_dim, generator=generator).to(reference.device)
+        offsets = self.net(torch.cat([(reference - last).flatten(1), noise], dim=-1))
+        future = last + offsets.view(batch, self.frames, self.joints, 3)
+        return torch.cat([torch.zeros_like(future[..., :1, :]), future[..., 1:, :]], dim=-2)  # root stays at 0
+
+
+class FeatureDiscriminator(nn.Module):
+    """``D_str`` (``axis="joints"``) or ``D_dyn`` (``axis="frames"``) on (B, T, J, C) feature maps."""
+
+    def __init__(self, axis: str, channels: int, heads: int) -> None:
+        super().__init__()
+        if axis not in ("joints", "frames"):
+            raise ValueError(f"axis must be 'joints' or 'frames', got {axis!r}")
+        self.axis = axis
+        layer = nn.TransformerEncoderLayer(
+            channels, heads, dim_feedforward=2 * channels, dropout=0.0, batch_first=True, norm_first=True
+        )
+        self.block = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+        self.score = nn.Linear(channels, 1)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """(B, T, J, C) -> (B,) scores."""
+        tokens = features.mean(dim=1) if self.axis == "joints" else features.mean(dim=2)
+        return self.score(self.block(tokens).mean(dim=1)).squeeze(-1)
