@@ -38,7 +38,7 @@ lifter_registry.register(
     description="DAK-Pose (seed 003): structural and dynamic Transformer encoders, spatial-temporal decoder",
     profiles={
         "tiny": {"channels": 16, "encoder_blocks": 1, "decoder_blocks": 1, "heads": 2, "dropout": 0.0},
-        "quick": {"channels": 32, "encoder_blocks": 1, "decoder_blocks": 2, "heads": 4, "dropout": 0.0},
+        "quick": {"channels": 32, "encoder_blocks": 1, "decoder_blocks": 1, "heads": 2, "dropout": 0.0},
         "paper": {"channels": 512, "encoder_blocks": 4, "decoder_blocks": 6, "heads": 8, "dropout": 0.1},  # section 4.2
     },
 )

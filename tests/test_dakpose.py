@@ -1,0 +1,210 @@
+"""DAK-Pose: its lifter, structure augmentation, gradient reversal, augmentors and the strategy contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from lifelong_pose.strategies.dakpose.augment import (
+    LIMB_GROUPS,
+    StructureAugmentation,
+    grl_weight,
+    limb_group_of_bones,
+    reverse_gradient,
+    truncated_normal,
+)
+from lifelong_pose.strategies.dakpose.networks import FeatureDiscriminator, MotionInterpolator, MotionPredictor
+
+import lifelong_pose as lp
+from lifelong_pose.checks import assert_all_pass, check_strategy
+from lifelong_pose.geometry.bones import bone_lengths
+from lifelong_pose.geometry.skeleton import get_layout
+from lifelong_pose.models import build_lifter
+from lifelong_pose.runner.run import RunConfig, run
+from lifelong_pose.training import RunContext
+from lifelong_pose.training.build import make_strategy
+
+LAYOUT = get_layout("h36m17")
+
+
+def _walk(frames: int = 9, batch: int = 3) -> torch.Tensor:
+    """(B, T, J, 3) root-relative windows of a standing body swinging its arms (a real skeleton's proportions)."""
+    from lifelong_pose.motion import load_deepmimic_clips
+    from lifelong_pose.motion.kinematics import h36m_positions
+
+    clip = next(c for c in load_deepmimic_clips() if c.action == "walk")
+    positions = torch.as_tensor(h36m_positions(clip), dtype=torch.float32)[: frames * batch]
+    windows = positions.reshape(batch, frames, 17, 3)
+    return windows - windows[..., :1, :]
+
+
+def test_the_lifter_is_registered_sized_by_profile_and_predicts_every_frame() -> None:
+    assert "dakpose" in [spec.id for spec in lp.lifter_registry]
+    model = build_lifter("dakpose", num_joints=17, profile="tiny", receptive_field=5)
+    x2d = torch.randn(2, 5, 17, 2)
+    sequence = model.sequence(x2d)
+    assert sequence.shape == (2, 5, 17, 3) and torch.all(sequence[..., 0, :] == 0)
+    torch.testing.assert_close(model(x2d), sequence[:, 2])  # forward: the centre frame
+    structure, dynamics = model.encode(x2d)
+    assert structure.shape == dynamics.shape == (2, 5, 17, 16)
+    assert model.get_params()["channels"] == 16
+    paper = build_lifter("dakpose", num_joints=17, profile="paper", receptive_field=27)
+    assert (paper.channels, paper.encoder_blocks, paper.decoder_blocks) == (512, 4, 6)  # section 4.2
+    with pytest.raises(ValueError, match="odd receptive_field"):
+        build_lifter("dakpose", num_joints=17, receptive_field=8)
+
+
+def test_cross_reconstruction_recovers_the_pose_when_s_and_d_come_from_the_same_sequence() -> None:
+    """Trained on cross reconstruction alone, D(s, d_sa) gives X back when d_sa is the same motion's."""
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    model = build_lifter("dakpose", num_joints=17, profile="tiny", receptive_field=5)
+    augment = StructureAugmentation(LAYOUT, local_std=0.2, global_std=0.3, truncation=2.0, joint_perturbation=0.1)
+    X = _walk(frames=5, batch=8)
+    x2d = X[..., :2] / (X[..., 2:3] + 4.0)  # a pinhole view 4 m away
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(300):
+        X_sa = augment(X, generator)
+        x_sa = X_sa[..., :2] / (X_sa[..., 2:3] + 4.0)
+        s, d = model.encode(x2d)
+        s_sa, d_sa = model.encode(x_sa)
+        loss = (model.decode(s, d_sa) - X).norm(dim=-1).mean() + (model.decode(s_sa, d) - X_sa).norm(dim=-1).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        X_sa = augment(X, generator)
+        s, _ = model.encode(x2d)
+        _, d_sa = model.encode(X_sa[..., :2] / (X_sa[..., 2:3] + 4.0))
+        crossed = (model.decode(s, d_sa) - X).norm(dim=-1).mean()
+        untrained = build_lifter("dakpose", num_joints=17, profile="tiny", receptive_field=5).eval()
+        baseline = (untrained.decode(*untrained.encode(x2d)) - X).norm(dim=-1).mean()
+    assert crossed < 0.03 and crossed < baseline / 5, (float(crossed), float(baseline))
+
+
+def test_limb_scaling_changes_exactly_the_scaled_groups_bone_lengths() -> None:
+    augment = StructureAugmentation(LAYOUT, local_std=0.2, global_std=0.3, truncation=2.0, joint_perturbation=0.0)
+    X = _walk()
+    groups = limb_group_of_bones(LAYOUT)
+    factors = torch.ones(X.shape[0], len(LAYOUT.bones))
+    thigh = LIMB_GROUPS.index("thigh")
+    factors[:, groups == thigh] = 1.25  # scale the thighs only
+    scaled = augment.scale(X, factors)
+    ratio = bone_lengths(scaled, LAYOUT) / bone_lengths(X, LAYOUT)
+    torch.testing.assert_close(ratio[..., groups == thigh], torch.full_like(ratio[..., groups == thigh], 1.25))
+    torch.testing.assert_close(ratio[..., groups != thigh], torch.ones_like(ratio[..., groups != thigh]))
+    # a drawn factor is the same for a bone and its left/right twin, and every frame of a window
+    drawn = augment.factors(4, torch.Generator().manual_seed(1))
+    for group in range(len(LIMB_GROUPS)):
+        assert torch.all(drawn[:, groups == group] == drawn[:, groups == group][:, :1])
+
+
+def test_the_scale_factors_are_truncated_normals_around_one() -> None:
+    draws = truncated_normal((200_000,), 0.3, 2.0, torch.Generator().manual_seed(0))
+    assert draws.min() >= 1 - 0.6 and draws.max() <= 1 + 0.6
+    assert abs(float(draws.mean()) - 1) < 0.005
+    assert abs(float(draws.std()) - 0.3 * 0.880) < 0.005  # the std of a normal truncated at 2 sigma
+
+
+def test_joint_perturbation_moves_the_neck_and_hips_toward_their_parents_only() -> None:
+    augment = StructureAugmentation(LAYOUT, local_std=0.0, global_std=0.0, truncation=2.0, joint_perturbation=0.5)
+    X = _walk()
+    moved = augment.perturb(X, torch.Generator().manual_seed(0))
+    changed = (moved - X).norm(dim=-1).amax(dim=(0, 1)) > 0
+    assert {LAYOUT.joint_names[j] for j in torch.nonzero(changed).flatten().tolist()} == {"Neck/Nose", "LHip", "RHip"}
+    for joint in ("Neck/Nose", "LHip", "RHip"):
+        j, parent = LAYOUT.index(joint), LAYOUT.parents[LAYOUT.index(joint)]
+        before, after = (X[..., j, :] - X[..., parent, :]), (moved[..., j, :] - X[..., parent, :])
+        share = after.norm(dim=-1) / before.norm(dim=-1)
+        assert torch.all((share <= 1 + 1e-5) & (share >= 0.5 - 1e-5))  # along the bone, toward the parent
+        cosine = (before * after).sum(-1) / (before.norm(dim=-1) * after.norm(dim=-1))
+        assert torch.all(cosine > 1 - 1e-5)
+
+
+def test_gradient_reversal_flips_the_sign_and_follows_the_warm_up() -> None:
+    x = torch.tensor([1.0, -2.0], requires_grad=True)
+    y = reverse_gradient(x, 0.5)
+    assert torch.equal(y, x)  # identity forward
+    (y * torch.tensor([3.0, 4.0])).sum().backward()
+    assert x.grad is not None and torch.equal(x.grad, torch.tensor([-1.5, -2.0]))
+    assert [grl_weight(step, 50, 1.0) for step in (0, 25, 50, 80)] == [0.0, 0.5, 1.0, 1.0]
+    assert grl_weight(3, 0, 0.7) == 0.7
+
+
+def test_the_interpolator_keeps_both_end_poses_and_the_limb_lengths() -> None:
+    X = _walk(frames=9, batch=2)
+    interpolator = MotionInterpolator(LAYOUT, 9, noise_dim=4, width=16, offset_limit=0.3)
+    window = interpolator(X[:, 0], X[:, -1], torch.Generator().manual_seed(0))
+    assert window.shape == (2, 9, 17, 3)
+    torch.testing.assert_close(window[:, 0], X[:, 0], atol=1e-5, rtol=0)
+    torch.testing.assert_close(window[:, -1], X[:, -1], atol=1e-5, rtol=0)
+    lengths = bone_lengths(window, LAYOUT)
+    torch.testing.assert_close(lengths, lengths[:, :1].expand_as(lengths), atol=1e-4, rtol=0)  # same body throughout
+
+
+def test_predictor_and_discriminators_shapes() -> None:
+    predictor = MotionPredictor(17, 9, noise_dim=4, width=16)
+    future = predictor(_walk(frames=9, batch=2), torch.Generator().manual_seed(0))
+    assert future.shape == (2, 9, 17, 3) and torch.all(future[..., 0, :] == 0)
+    features = torch.randn(2, 9, 17, 16)
+    for axis in ("joints", "frames"):
+        assert FeatureDiscriminator(axis, 16, 2)(features).shape == (2,)
+    with pytest.raises(ValueError, match="axis must be"):
+        FeatureDiscriminator("time", 16, 2)
+
+
+def test_the_strategy_passes_its_checks_including_never_using_target_data() -> None:
+    results = {r.name: r.status for r in assert_all_pass(check_strategy("dakpose"))}
+    assert results["never_uses_target_data"] == "pass" and results["never_reads_target_3d"] == "pass"
+
+
+@pytest.mark.parametrize(
+    "ablation",
+    [{"sma": False}, {"dma": False}, {"fusion": "direct"}, {"disentangle": False}, {"sma": False, "dma": False}],
+    ids=["no-sma", "no-dma", "direct", "no-disentanglement", "baseline"],
+)
+def test_every_ablation_builds_what_it_needs_and_runs(
+    ablation: dict[str, Any], tiny_scenario: str, tmp_path: Path
+) -> None:
+    config = RunConfig(
+        tiny_scenario,
+        "dakpose",
+        tmp_path / "run",
+        device="cpu",
+        progress=False,
+        report=False,
+        options={**_tiny_options(), **ablation},
+    )
+    record = run(config)
+    assert record["status"] == "complete"
+    rows = record["matrices"]["mpjpe"]
+    assert rows[1] == rows[0] == rows[2]  # domain generalisation: it never adapts
+    assert record["resources"]["uses_target_data"] is False
+    networks = set(
+        make_strategy("dakpose", context=RunContext(17, "h36m17", profile="tiny"), **ablation).auxiliary_modules()
+    )
+    fusion = ablation.get("fusion", "adversarial") == "adversarial"
+    assert ("structure_estimator" in networks) == (fusion and ablation.get("sma", True))
+    assert ("dynamics_estimator" in networks) == (fusion and ablation.get("dma", True))
+    assert ("motion_predictor" in networks) == ablation.get("dma", True)
+    terms = record["losses"][0]["terms"]
+    assert ("disentangle" in terms) == ablation.get("disentangle", True)
+
+
+def _tiny_options() -> dict[str, Any]:
+    from lifelong_pose.strategies.dakpose import DAKPose
+
+    return DAKPose.profile_options("tiny")
+
+
+def test_bad_options_are_clear_errors() -> None:
+    context = RunContext(17, "h36m17", profile="tiny")
+    with pytest.raises(ValueError, match="fusion must be 'adversarial' or 'direct'"):
+        make_strategy("dakpose", context=context, fusion="both")
+    with pytest.raises(ValueError, match=r"dma_start must be in 0..receptive_field \(5\)"):
+        make_strategy("dakpose", context=context, dma_start=9)
+    with pytest.raises(ValueError, match="needs a lifter with encode/decode"):
+        make_strategy("dakpose", context=context, lifter="simple_baseline", receptive_field=1)
