@@ -35,8 +35,9 @@ def _walk(frames: int = 9, batch: int = 3) -> torch.Tensor:
     from lifelong_pose.motion.kinematics import h36m_positions
 
     clip = next(c for c in load_deepmimic_clips() if c.action == "walk")
-    positions = torch.as_tensor(h36m_positions(clip), dtype=torch.float32)[: frames * batch]
-    windows = positions.reshape(batch, frames, 17, 3)
+    positions = torch.as_tensor(h36m_positions(clip), dtype=torch.float32)
+    stride = min(frames, (len(positions) - frames) // max(batch - 1, 1))
+    windows = torch.stack([positions[i * stride : i * stride + frames] for i in range(batch)])
     return windows - windows[..., :1, :]
 
 
@@ -65,7 +66,7 @@ def test_cross_reconstruction_recovers_the_pose_when_s_and_d_come_from_the_same_
     X = _walk(frames=5, batch=8)
     x2d = X[..., :2] / (X[..., 2:3] + 4.0)  # a pinhole view 4 m away
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(300):
+    for _ in range(200):
         X_sa = augment(X, generator)
         x_sa = X_sa[..., :2] / (X_sa[..., 2:3] + 4.0)
         s, d = model.encode(x2d)
@@ -82,7 +83,7 @@ def test_cross_reconstruction_recovers_the_pose_when_s_and_d_come_from_the_same_
         crossed = (model.decode(s, d_sa) - X).norm(dim=-1).mean()
         untrained = build_lifter("dakpose", num_joints=17, profile="tiny", receptive_field=5).eval()
         baseline = (untrained.decode(*untrained.encode(x2d)) - X).norm(dim=-1).mean()
-    assert crossed < 0.03 and crossed < baseline / 5, (float(crossed), float(baseline))
+    assert crossed < 0.08 and crossed < baseline / 8, (float(crossed), float(baseline))
 
 
 def test_limb_scaling_changes_exactly_the_scaled_groups_bone_lengths() -> None:
@@ -202,7 +203,7 @@ def _tiny_options() -> dict[str, Any]:
 
 def test_bad_options_are_clear_errors() -> None:
     context = RunContext(17, "h36m17", profile="tiny")
-    with pytest.raises(ValueError, match="fusion must be 'adversarial' or 'direct'"):
+    with pytest.raises(TypeError, match="option .fusion. expects one of .adversarial., .direct."):
         make_strategy("dakpose", context=context, fusion="both")
     with pytest.raises(ValueError, match=r"dma_start must be in 0..receptive_field \(5\)"):
         make_strategy("dakpose", context=context, dma_start=9)
