@@ -19,8 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from results_file import write_results  # benchmarks/ is on sys.path when a script runs
-from strategy_table import Row, stream_table, table_arguments, table_command
+from strategy_table import Row, table_arguments, write_tables  # benchmarks/ is on sys.path when a script runs
 
 # DAK-Pose's lifter and budget in the quick profile, for the source_only row
 SAME_LIFTER = {"lifter": "dakpose", "receptive_field": 9, "steps": 600, "batch_size": 64, "lr": 1e-3}
@@ -44,17 +43,15 @@ def main() -> None:
         out="runs/dakpose_table",
         results=str(Path(__file__).parent / "results" / "dakpose.md"),
     )
-    command = table_command("dakpose_table.py", args, ROWS, rows)
-    lines = [
-        "# DAK-Pose and its ablations vs source_only with the same lifter (sim, quick profile)",
-        "",
-        f"Made by `{command}` on a 2-core CPU. MPJPE in mm, mean ± std over seeds (world seed 0). "
+    write_tables(
+        "dakpose_table.py",
+        args,
+        ROWS,
+        rows,
+        "DAK-Pose and its ablations vs source_only with the same lifter (sim, quick profile)",
         "DAK-Pose uses no target data: the target MPJPE is the error on targets never seen (R[0, j]).",
-        "",
-    ]
-    for scenario in args.scenarios.split(","):
-        lines += stream_table(scenario, ROWS, rows, args.seeds, Path(args.out), args, per_target=True)
-    write_results(args.results, [*lines, ""])
+        Path(args.results),
+    )
 
 
 if __name__ == "__main__":

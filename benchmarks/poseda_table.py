@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from results_file import write_results  # benchmarks/ is on sys.path when a script runs
-from strategy_table import Row, stream_table, table_arguments, table_command
+from strategy_table import Row, table_arguments, write_tables  # benchmarks/ is on sys.path when a script runs
 
 # row name -> (strategy, strategy options, plugins)
 ROWS: dict[str, Row] = {
@@ -46,18 +45,15 @@ def main() -> None:
         out="runs/poseda_table",
         results=str(Path(__file__).parent / "results" / "poseda.md"),
     )
-
-    command = table_command("poseda_table.py", args, ROWS, rows)
-    lines = [
-        "# PoseDA and plugins vs source_only (sim, quick profile)",
-        "",
-        f"Made by `{command}` on a 2-core CPU. MPJPE in mm, mean ± std over seeds (world seed 0). "
+    write_tables(
+        "poseda_table.py",
+        args,
+        ROWS,
+        rows,
+        "PoseDA and plugins vs source_only (sim, quick profile)",
         "Target MPJPE: mean over targets of the error right after adapting to each (source_only: before).",
-        "",
-    ]
-    for scenario in args.scenarios.split(","):
-        lines += stream_table(scenario, ROWS, rows, args.seeds, Path(args.out), args, per_target=True)
-    write_results(args.results, [*lines, ""])
+        Path(args.results),
+    )
 
 
 if __name__ == "__main__":

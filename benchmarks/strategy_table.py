@@ -196,3 +196,28 @@ def stream_table(
     table = [summary_row(name, records[name]) for name in names]
     lines = [f"## {scenario}", "", tabulate(table, headers=HEADERS, tablefmt="github"), "", *failures(records)]
     return lines + (per_target_table(records) if per_target else [])
+
+
+def write_tables(
+    script: str,
+    args: argparse.Namespace,
+    rows: dict[str, Row],
+    names: Sequence[str],
+    title: str,
+    note: str,
+    results: Path,
+) -> None:
+    """Run ``names`` on every scenario of ``args`` and write one Markdown file: ``title``, the command
+    that made it, ``note`` (what the target MPJPE means for these rows), one section per scenario."""
+    from results_file import write_results
+
+    command = table_command(script, args, rows, names)
+    lines = [
+        f"# {title}",
+        "",
+        f"Made by `{command}` on a 2-core CPU. MPJPE in mm, mean ± std over seeds (world seed 0). {note}",
+        "",
+    ]
+    for scenario in args.scenarios.split(","):
+        lines += stream_table(scenario, rows, names, args.seeds, Path(args.out), args, per_target=True)
+    write_results(results, [*lines, ""])

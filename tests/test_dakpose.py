@@ -203,7 +203,7 @@ def _tiny_options() -> dict[str, Any]:
 
 def test_bad_options_are_clear_errors() -> None:
     context = RunContext(17, "h36m17", profile="tiny")
-    with pytest.raises(TypeError, match="option .fusion. expects one of .adversarial., .direct."):
+    with pytest.raises(TypeError, match=r"option .fusion. expects one of .adversarial., .direct."):
         make_strategy("dakpose", context=context, fusion="both")
     with pytest.raises(ValueError, match=r"dma_start must be in 0..receptive_field \(5\)"):
         make_strategy("dakpose", context=context, dma_start=9)

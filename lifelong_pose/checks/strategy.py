@@ -214,23 +214,16 @@ class _Harness:
 
     def never_reads_target_3d(self, reference: Trace) -> None:
         changed = self.trace(change_target_3d=True)
-        assert changed.complete, f"the run with changed target 3D failed: {changed.error!r}"
-        for index, (a, b) in enumerate(zip(reference.lifters, changed.lifters, strict=True)):
-            differing = [name for name in a if not _equal(a[name], b[name])]
-            assert not differing, (
-                f"the lifter after domain {index} depends on the targets' 3D ({differing[0]} differs when it "
-                "changes): the strategy reads target 3D; declare reads_target_3d = True if it must"
-            )
+        _same_lifters(
+            reference,
+            changed,
+            "3D",
+            "the strategy reads target 3D; declare reads_target_3d = True if it must",
+        )
 
     def never_uses_target_data(self, reference: Trace) -> None:
         changed = self.trace(change_target_2d=True)
-        assert changed.complete, f"the run with changed target 2D failed: {changed.error!r}"
-        for index, (a, b) in enumerate(zip(reference.lifters, changed.lifters, strict=True)):
-            differing = [name for name in a if not _equal(a[name], b[name])]
-            assert not differing, (
-                f"the lifter after domain {index} depends on the targets' 2D ({differing[0]} differs when it changes), "
-                "but the strategy declares uses_target_data = False"
-            )
+        _same_lifters(reference, changed, "2D", "but the strategy declares uses_target_data = False")
 
     def checkpoint_round_trip(self, reference: Trace) -> None:
         resumed = self.trace(resume_after=1)
@@ -289,6 +282,17 @@ def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, torch.Tensor):
         return isinstance(b, torch.Tensor) and a.shape == b.shape and bool(torch.equal(a, b))
     return a == b
+
+
+def _same_lifters(reference: Trace, changed: Trace, what: str, verdict: str) -> None:
+    """The lifter after every domain is bit-identical in ``changed``, a run whose targets' ``what`` changed."""
+    assert changed.complete, f"the run with changed target {what} failed: {changed.error!r}"
+    for index, (a, b) in enumerate(zip(reference.lifters, changed.lifters, strict=True)):
+        differing = [name for name in a if not _equal(a[name], b[name])]
+        assert not differing, (
+            f"the lifter after domain {index} depends on the targets' {what} ({differing[0]} differs when it "
+            f"changes): {verdict}"
+        )
 
 
 def _runs_end_to_end(trace: Trace) -> None:
