@@ -115,7 +115,7 @@ def test_bad_strategy_options_fail_clearly() -> None:
     with pytest.raises(TypeError, match="option 'epochs' expects int"):
         lp.strategy_registry.make("source_only", context=CONTEXT, epochs="3")
     with pytest.raises(
-        ValueError, match=r"lifter: Unknown lifter 'transformer'.*Registered: simple_baseline, videopose"
+        ValueError, match=r"lifter: Unknown lifter 'transformer'.*Registered: dakpose, simple_baseline, videopose"
     ):
         lp.strategy_registry.make("source_only", context=CONTEXT, lifter="transformer")
     with pytest.raises(ValueError, match="epochs must be >= 1"):
