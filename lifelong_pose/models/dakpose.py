@@ -20,8 +20,6 @@ human pose estimation". There is no public code; the choices the paper leaves op
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
@@ -104,6 +102,7 @@ class DAKPoseLifter(Lifter):
     """
 
     name = "dakpose"
+    size_names = ("channels", "encoder_blocks", "decoder_blocks", "heads", "dropout")
 
     def __init__(
         self,
@@ -129,18 +128,6 @@ class DAKPoseLifter(Lifter):
         self.structure_encoder = _Encoder("joints", num_joints, channels, heads, encoder_blocks, dropout)
         self.dynamics_encoder = _Encoder("frames", receptive_field, channels, heads, encoder_blocks, dropout)
         self.decoder = _Decoder(channels, heads, decoder_blocks, dropout)
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "num_joints": self.num_joints,
-            "receptive_field": self.receptive_field,
-            "channels": self.channels,
-            "encoder_blocks": self.encoder_blocks,
-            "decoder_blocks": self.decoder_blocks,
-            "heads": self.heads,
-            "dropout": self.dropout,
-        }
 
     def encode(self, x2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, T, J, 2) -> structural features ``s`` and dynamic features ``d``, each (B, T, J, C)."""

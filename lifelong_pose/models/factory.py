@@ -32,6 +32,7 @@ class Lifter(nn.Module):
     """
 
     name: ClassVar[str] = ""
+    size_names: ClassVar[tuple[str, ...]] = ()  # constructor sizes, stored under the same attribute names
 
     def __init__(self, num_joints: int, receptive_field: int) -> None:
         super().__init__()
@@ -45,8 +46,12 @@ class Lifter(nn.Module):
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
     def get_params(self) -> dict[str, Any]:
-        """Name, sizes and receptive field, JSON-ready; ``build_lifter(**get_params())`` rebuilds the model."""
-        raise NotImplementedError(f"{type(self).__name__} must implement get_params()")
+        """Name, joints, receptive field and the sizes named in ``size_names``, JSON-ready;
+        ``build_lifter(**get_params())`` rebuilds the model."""
+        if not self.size_names:
+            raise NotImplementedError(f"{type(self).__name__} must list its size_names or implement get_params()")
+        head = {"name": self.name, "num_joints": self.num_joints, "receptive_field": self.receptive_field}
+        return head | {size: getattr(self, size) for size in self.size_names}
 
     def check_input(self, x2d: torch.Tensor, *, sequence: bool = False) -> None:
         """Raise a ``ValueError`` naming the fix when ``x2d`` does not fit this model.

@@ -8,8 +8,6 @@ lifter is compared against.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
@@ -49,6 +47,7 @@ class SimpleBaseline(Lifter):
     """
 
     name = "simple_baseline"
+    size_names = ("width", "blocks", "dropout")
 
     def __init__(
         self, num_joints: int, *, receptive_field: int = 1, width: int = 1024, blocks: int = 2, dropout: float = 0.5
@@ -71,16 +70,6 @@ class SimpleBaseline(Lifter):
             if isinstance(module, nn.Linear):
                 # Kaiming initialisation of the weights, as the paper (section 3); biases keep torch's default.
                 nn.init.kaiming_normal_(module.weight)
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "num_joints": self.num_joints,
-            "receptive_field": self.receptive_field,
-            "width": self.width,
-            "blocks": self.blocks,
-            "dropout": self.dropout,
-        }
 
     def forward(self, x2d: torch.Tensor) -> torch.Tensor:
         """Lift one frame.

@@ -16,8 +16,6 @@ Causal (real-time) mode is not implemented: every window is centred on the frame
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -52,6 +50,7 @@ class VideoPose3D(Lifter):
     """
 
     name = "videopose"
+    size_names = ("channels", "dropout")
 
     def __init__(
         self, num_joints: int, *, receptive_field: int = 243, channels: int = 1024, dropout: float = 0.25
@@ -77,15 +76,6 @@ class VideoPose3D(Lifter):
             self.layers_bn.extend([nn.BatchNorm1d(channels), nn.BatchNorm1d(channels)])
         self.shrink = nn.Conv1d(channels, num_joints * 3, 1)
         self.drop = nn.Dropout(dropout)
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "num_joints": self.num_joints,
-            "receptive_field": self.receptive_field,
-            "channels": self.channels,
-            "dropout": self.dropout,
-        }
 
     def forward(self, x2d: torch.Tensor) -> torch.Tensor:
         """Lift the centre frame of each window, with strided convolutions.
