@@ -458,7 +458,7 @@ class LifelongStrategy(SupervisedTemplate):
         whatever mode the caller set, and the strategy's mini-batch state is left as it was.
         """
         made = self.training_batch(batch, update=False)
-        return self.batch_loss(made, self.model(made.x2d))
+        return self.batch_loss(made, self.training_output(made))
 
     @property
     def mb_x(self) -> torch.Tensor:
@@ -540,8 +540,13 @@ class LifelongStrategy(SupervisedTemplate):
         super()._after_eval_forward(**kwargs)
 
     def criterion(self) -> torch.Tensor:
-        """The loss of the current batch (:meth:`batch_loss`)."""
+        """The loss of the current batch: :meth:`batch_loss` in training; the plain pose loss when
+        testing (Avalanche computes one per test batch; a method's training objective, with its
+        augmentors and auxiliary networks, has no business there)."""
         assert isinstance(self.mbatch, PoseBatch)
+        if not self.is_training:
+            assert self.mbatch.X3d is not None, "test splits carry 3D"
+            return self.pose_loss(self.mb_output, self.mbatch.X3d)
         return self.batch_loss(self.mbatch, self.mb_output)
 
     def batch_loss(self, batch: PoseBatch, output: torch.Tensor) -> torch.Tensor:

@@ -393,10 +393,9 @@ class DAKPose(LifelongStrategy):
     def supervised_loss(self, batch: PoseBatch, output: torch.Tensor) -> torch.Tensor:
         """``lambda_pe L_pe + lambda_fd L_fd + lambda_dg L_dg`` (eq. 8) on one source batch."""
         p = self.params
-        if output.dim() == 3 or self._features is None:  # a centre frame (EWC's training_loss): the window instead
-            output = self.training_output(batch)
-        assert self._features is not None
+        assert self._features is not None, "supervised_loss follows training_output on the same batch"
         structure, dynamics = self._features
+        self._features = None
         X, root = self.windows(batch, p.receptive_field)
         pose = mpjpe(output, X).mean()
         terms: dict[str, torch.Tensor] = {"pose": pose}
@@ -420,18 +419,22 @@ class DAKPose(LifelongStrategy):
                 terms[f"direct_{name}"] = mpjpe(self.model.sequence(x_syn), X_syn).mean()
                 total = total + p.weight_pose * terms[f"direct_{name}"]
         else:
-            total = total + self._fusion_terms(synthetic, terms)
-        self._features = None
+            total = total + self._fusion_terms(synthetic, structure, dynamics, terms)
         self.log_terms(**terms)
         return total
 
     def _fusion_terms(
-        self, synthetic: list[tuple[str, torch.Tensor, torch.Tensor]], terms: dict[str, torch.Tensor]
+        self,
+        synthetic: list[tuple[str, torch.Tensor, torch.Tensor]],
+        structure: torch.Tensor,
+        dynamics: torch.Tensor,
+        terms: dict[str, torch.Tensor],
     ) -> torch.Tensor:
-        """``lambda_pe`` (L_pe of G', G'') + ``lambda_dg L_dg``, the reversal weighted by its warm-up."""
+        """``lambda_pe`` (L_pe of G', G'') + ``lambda_dg L_dg``; ``structure``, ``dynamics``: G's features.
+
+        The reversal is weighted by its warm-up.
+        """
         p = self.params
-        assert self._features is not None
-        structure, dynamics = self._features
         weight = grl_weight(self.domain_step, round(p.grl_warmup_share * self.domain_steps), p.grl_max)
         total = torch.zeros((), device=structure.device)
         fusion = torch.zeros((), device=structure.device)
