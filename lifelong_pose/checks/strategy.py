@@ -23,7 +23,6 @@ away (the oracle reads target 3D) is skipped with the reason. The checks:
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import io
 import json
@@ -130,18 +129,20 @@ class _Harness:
             self._scenario = tiny_scenario()
         return self._scenario
 
+    def context(self) -> Any:
+        """The run context every check builds the strategy with: the tiny stream, the tiny profile."""
+        from lifelong_pose.training import RunContext
+
+        layout = self.scenario.layout
+        return RunContext(
+            num_joints=_joints(self.scenario), layout=layout, profile="tiny", device="cpu", seed=self.seed
+        )
+
     def build(self) -> Any:
-        from lifelong_pose.training import RunContext, make_evaluator
+        from lifelong_pose.training import make_evaluator
         from lifelong_pose.training.build import build_strategy
 
-        context = RunContext(
-            num_joints=_joints(self.scenario),
-            layout=self.scenario.layout,
-            profile="tiny",
-            device="cpu",
-            seed=self.seed,
-        )
-        return build_strategy(self.spec, self.target, {"context": context, "evaluator": make_evaluator()})
+        return build_strategy(self.spec, self.target, {"context": self.context(), "evaluator": make_evaluator()})
 
     def benchmark(self, strategy: Any, *, change_target_3d: bool = False, change_target_2d: bool = False) -> Any:
         from lifelong_pose.data.avalanche import build_benchmark
@@ -192,7 +193,7 @@ class _Harness:
         assert params_type.__dataclass_params__.frozen, f"{params_type.__name__} must be frozen (options never change)"
         params = self.target.default_params("tiny")
         json.dumps(params.as_dict())  # recorded in result.json: JSON values only
-        context = self.build().context
+        context = self.context()
         for options, word in (({"no_such_option": 1}, "no_such_option"), ({"batch_size": "many"}, "batch_size")):
             try:
                 build_strategy(self.spec, self.target, {"context": context, **options})
@@ -271,7 +272,7 @@ def _round_trip(state: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     buffer = io.BytesIO()
-    torch.save(copy.deepcopy(state), buffer)
+    torch.save(state, buffer)  # serialising reads the state, never changes it
     buffer.seek(0)
     return torch.load(buffer, weights_only=True)
 

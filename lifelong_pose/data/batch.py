@@ -67,7 +67,11 @@ class PoseBatch:
         return torch.zeros(len(self), dtype=torch.long, device=self.x2d.device)
 
     def to(self, device: torch.device | str) -> PoseBatch:
-        """The batch on ``device`` (no copy for tensors already there)."""
+        """The batch on ``device``: itself when it is there already (every step on the CPU)."""
+        if self.x2d.device == torch.device(device) and all(
+            v is None or v.device == self.x2d.device for v in (self.intrinsics, self.X3d, self.ids)
+        ):
+            return self
         moved = {f.name: None if (v := getattr(self, f.name)) is None else v.to(device) for f in fields(self)}
         return PoseBatch(**moved)
 
