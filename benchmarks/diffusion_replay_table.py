@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from results_file import write_results  # benchmarks/ is on sys.path when a script runs
-from strategy_table import Row, stream_table, table_arguments, table_command
+from strategy_table import Row, hardware, stream_table, table_arguments, table_command
 
 # row name -> (strategy, strategy options, plugins)
 ROWS: dict[str, Row] = {
@@ -62,7 +62,7 @@ def main() -> None:
     lines = [
         "# diffusion_replay, its ablations and the baselines (sim, quick profile)",
         "",
-        f"Made by `{command}` on a 2-core CPU. MPJPE in mm, mean ± std over seeds (world seed 0). "
+        f"Made by `{command}` on {hardware(args.device)}. MPJPE in mm, mean ± std over seeds (world seed 0). "
         "Target MPJPE: mean over targets of the error right after adapting to each (source_only: before).",
         "",
     ]

@@ -8,6 +8,7 @@ be stopped and restarted. A row's cells are mean ± std over seeds (sample std).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,6 +40,7 @@ def table_arguments(
     parser.add_argument("--rows", default=",".join(rows), help="comma-separated row names to run")
     parser.add_argument("--out", default=out, help="run folders (resumed if present)")
     parser.add_argument("--results", default=results, help="the markdown file to write")
+    parser.add_argument("--device", default="cpu", help="torch device of every run (a GPU: 'cuda')")
     add_budget_arguments(parser)
     args = parser.parse_args()
     names = [name.strip() for name in args.rows.split(",")]
@@ -49,10 +51,16 @@ def table_arguments(
 
 
 def table_command(script: str, args: argparse.Namespace, rows: dict[str, Row], names: Sequence[str]) -> str:
-    """The command line that reproduces a results file: seeds, scenarios and, for a subset, the rows."""
+    """The command line that reproduces a results file: seeds, scenarios, budgets and device where they are
+    not the defaults, and, for a subset, the rows."""
     command = f"python benchmarks/{script} --seeds {','.join(map(str, args.seeds))} --scenarios {args.scenarios}"
     if list(names) != list(rows):
         command += f' --rows "{",".join(names)}"'
+    for flag, value in (("--steps", args.steps), ("--adapt-steps", args.adapt_steps)):
+        if value is not None:
+            command += f" {flag} {value}"
+    if args.device != "cpu":
+        command += f" --device {args.device}"
     return command
 
 
@@ -68,6 +76,15 @@ def budget_options(strategy: str, steps: int | None, adapt_steps: int | None) ->
     if adapt_steps is not None and strategy != "source_only":
         options["adapt_steps"] = adapt_steps
     return options
+
+
+def hardware(device: str) -> str:
+    """What a results file was made on, in words: the CPU's core count, or the GPU's name."""
+    if device.startswith("cuda"):
+        import torch
+
+        return f"one {torch.cuda.get_device_name(torch.device(device))}"
+    return f"a {os.cpu_count()}-core CPU"
 
 
 def adapting_seconds(record: dict[str, Any]) -> float:
@@ -91,6 +108,7 @@ def run_row(
     out: Path,
     steps: int | None = None,
     adapt_steps: int | None = None,
+    device: str = "cpu",
 ) -> list[dict[str, Any]]:
     """The records of ``row`` for every seed (resumed where a run folder exists).
 
@@ -113,7 +131,7 @@ def run_row(
             strategy,
             folder,
             seed=seed,
-            device="cpu",
+            device=device,
             resume=resume,
             progress=False,
             report=False,
@@ -192,7 +210,8 @@ def stream_table(
 ) -> list[str]:
     """Markdown lines: a section for ``scenario`` with one table row per name (budgets from ``args``),
     and with ``per_target`` a second table of each target's error (:func:`per_target_table`)."""
-    records = {name: run_row(scenario, name, rows[name], seeds, out, args.steps, args.adapt_steps) for name in names}
+    budgets = (args.steps, args.adapt_steps, args.device)
+    records = {name: run_row(scenario, name, rows[name], seeds, out, *budgets) for name in names}
     table = [summary_row(name, records[name]) for name in names]
     lines = [f"## {scenario}", "", tabulate(table, headers=HEADERS, tablefmt="github"), "", *failures(records)]
     return lines + (per_target_table(records) if per_target else [])
@@ -215,7 +234,7 @@ def write_tables(
     lines = [
         f"# {title}",
         "",
-        f"Made by `{command}` on a 2-core CPU. MPJPE in mm, mean ± std over seeds (world seed 0). {note}",
+        f"Made by `{command}` on {hardware(args.device)}. MPJPE in mm, mean ± std over seeds (world seed 0). {note}",
         "",
     ]
     for scenario in args.scenarios.split(","):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from strategy_table import failures, per_target_table, summary_row, target_error
+from strategy_table import failures, hardware, per_target_table, summary_row, table_command, target_error
 
 
 def _record(seed: int, R: list[list[float]], status: str = "complete", strategy: str = "poseda-v0") -> dict[str, Any]:
@@ -72,3 +73,21 @@ def test_the_per_target_table_gives_each_targets_error_after_it_and_the_sources_
     assert rows["poseda"] == ["52.0 ± 2.8", "62.0 ± 2.8", "102.0 ± 2.8"]
     assert rows["source_only"] == ["90.0", "150.0", "100.0"]  # before adapting: row 0; one seed, no spread
     assert rows["gone"] == ["failed"] * 3
+
+
+def test_table_command_names_every_departure_from_the_defaults() -> None:
+    rows = {"a": ("source_only", {}, []), "b": ("dakpose", {}, [])}
+    args = argparse.Namespace(seeds=[0, 1, 2], scenarios="cross_dataset", steps=None, adapt_steps=None, device="cpu")
+    assert (
+        table_command("t.py", args, rows, ["a", "b"])
+        == "python benchmarks/t.py --seeds 0,1,2 --scenarios cross_dataset"
+    )
+    args = argparse.Namespace(seeds=[0], scenarios="cross_dataset", steps=2400, adapt_steps=50, device="cuda")
+    assert table_command("t.py", args, rows, ["b"]) == (
+        'python benchmarks/t.py --seeds 0 --scenarios cross_dataset --rows "b"'
+        " --steps 2400 --adapt-steps 50 --device cuda"
+    )
+
+
+def test_hardware_says_what_made_a_table() -> None:
+    assert hardware("cpu").endswith("-core CPU")
