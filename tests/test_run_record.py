@@ -7,15 +7,18 @@ milliseconds; ``tests/test_runner.py`` checks the same record end to end on a re
 from __future__ import annotations
 
 import copy
-import json
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import torch
+from standin_records import complete as _complete
+from standin_records import config as _config
+from standin_records import new as _new
+from standin_records import result as _result
+from standin_records import scenario as _scenario
+from standin_records import strategy as _strategy
 
 from lifelong_pose.metrics.matrix import FIGURES
 from lifelong_pose.metrics.table import HEADLINE_METRIC, METRIC_KEYS, METRIC_TABLE, metric_display, metric_spec
@@ -29,7 +32,6 @@ from lifelong_pose.runner.record import (
     validate_record,
     validate_summary,
 )
-from lifelong_pose.runner.run import RunConfig
 from lifelong_pose.runner.run_record import (
     DomainResult,
     RunRecord,
@@ -38,64 +40,6 @@ from lifelong_pose.runner.run_record import (
     with_pre_protocol_defaults,
     write_seed_summary,
 )
-
-DOMAINS = ["source", "target_a", "target_b"]
-
-
-def _scenario(**changes: Any) -> SimpleNamespace:
-    spec = SimpleNamespace(id="standin-v0", to_json=lambda: json.dumps({"id": "standin-v0", "targets": 2}))
-    base = {
-        "spec": spec,
-        "data_backend": "sim",
-        "fingerprint": lambda: "f" * 64,
-        "seed": 0,
-        "layout": "h36m17",
-        "protocols": ["inductive"] * len(DOMAINS),
-        "pck_domains": [],
-        "domain_names": list(DOMAINS),
-    }
-    return SimpleNamespace(**{**base, **changes})
-
-
-def _strategy(strategy_id: str = "standin_strategy-v0", epochs: int = 2) -> SimpleNamespace:
-    model = torch.nn.Linear(4, 3)
-    return SimpleNamespace(
-        spec=SimpleNamespace(id=strategy_id, entry_point="standin:Strategy"),
-        get_params=lambda: {"epochs": epochs, "lr": 0.001},
-        reads_target_3d=False,
-        plugins=[],
-        model=model,
-        keeps_source_data=False,
-        auxiliary_modules=lambda: {},
-    )
-
-
-def _config(tmp_path: Path, **changes: Any) -> RunConfig:
-    return RunConfig(scenario="standin-v0", strategy="standin_strategy", out=tmp_path, **changes)
-
-
-def _new(tmp_path: Path, seed: int = 0, epochs: int = 2, **config: Any) -> RunRecord:
-    return RunRecord.new(_config(tmp_path, seed=seed, **config), _scenario(), _strategy(epochs=epochs), "cpu")
-
-
-def _result(index: int, offset: float = 0.0, kept: dict[str, int] | None = None) -> DomainResult:
-    """Domain ``index``'s rows: errors that grow with the domain, scores that fall."""
-    rows = {}
-    for metric in METRIC_TABLE:
-        base = 50.0 if metric.lower_is_better else 90.0
-        step = 5.0 if metric.lower_is_better else -5.0
-        rows[metric.key] = [base + offset + step * (j - index) ** 2 for j in range(len(DOMAINS))]
-    terms = {"lifter": {"mean": 0.1, "steps": 3, "curve": [0.2, 0.1]}}
-    return DomainResult(DOMAINS[index], rows, terms, train_s=1.23456, eval_s=0.5, kept=kept or {})
-
-
-def _complete(tmp_path: Path, seed: int = 0, offset: float = 0.0) -> RunRecord:
-    record = _new(tmp_path, seed=seed)
-    for index in range(len(DOMAINS)):
-        record.add_domain(_result(index, offset))
-    record.finish(elapsed_s=4.0)
-    return record
-
 
 # -- construction --------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from lifelong_pose.cli.data import (
     data_backends,
     export_command,
 )
+from lifelong_pose.cli.leaderboard import add_leaderboard_parser, leaderboard_command
 from lifelong_pose.cli.run import add_run_parser, run_command
 from lifelong_pose.registry import RegistryError, lifter_registry, plugin_registry, scenario_registry, strategy_registry
 
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_commands(data_commands)
 
     add_run_parser(commands)
+    add_leaderboard_parser(commands)
 
     conformance = commands.add_parser(
         "check", help="run the conformance checks of a strategy or a scenario (one PASS/FAIL line each)"
@@ -302,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": run_command,
         "cache": _cache,
         "check": _conformance,
+        "leaderboard": leaderboard_command,
     }
     try:
         return handlers[args.command](args)

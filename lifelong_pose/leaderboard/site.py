@@ -1,0 +1,98 @@
+"""``lifelong-pose leaderboard build``: Markdown, LaTeX, CSV and a static HTML site from the board's entries.
+
+The site is one ``index.html`` (jinja2 template, inline CSS and script: sortable tables, a switch
+between metric families) and PNG pictures of each reproduced entry's result matrix and per-domain
+curves (seaborn, the run report's own plots), so it works offline, with no CDN, from any folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lifelong_pose.leaderboard.tables import board_tables, csv_text, latex, markdown
+from lifelong_pose.metrics.table import METRIC_KEYS, metric_spec
+
+IMAGES_METRIC = "mpjpe"
+OUTPUTS = ("leaderboard.md", "leaderboard.tex", "leaderboard.csv", "index.html")
+
+
+def _as_records(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The fields of run records the report's plots read, one per seed of ``entry``."""
+    return [
+        {
+            "domains": entry["domains"],
+            "seed": run["seed"],
+            "matrices": run["matrices"],
+            "figures": {m: {"lower_is_better": {"final_avg": metric_spec(m).lower_is_better}} for m in METRIC_KEYS},
+            "strategy": {"id": entry["name"]},
+            "scenario": {"id": entry["configuration"]["scenario"]},
+        }
+        for run in entry["seeds"]
+    ]
+
+
+def draw_entry(entry: Mapping[str, Any], folder: Path) -> dict[str, str]:
+    """The entry's heatmap (mean R over seeds) and curves as PNGs in ``folder``; paths relative to its parent."""
+    from lifelong_pose.runner.report import plot_curves, plot_heatmap
+
+    folder.mkdir(parents=True, exist_ok=True)
+    records = _as_records(entry)
+    heatmap = plot_heatmap(records, IMAGES_METRIC, folder / f"{entry['key']}-heatmap.png")
+    curves = plot_curves(records, folder / f"{entry['key']}-curves.png", IMAGES_METRIC)
+    return {"heatmap": f"{folder.name}/{heatmap.name}", "curves": f"{folder.name}/{curves.name}"}
+
+
+def build_site(
+    entries: Sequence[Mapping[str, Any]],
+    out: Path | str,
+    *,
+    metric: str = "mpjpe",
+    title: str = "lifelong-pose leaderboard",
+    images: bool = True,
+    **filters: str | None,
+) -> list[Path]:
+    """Write the board to ``out``: Markdown, LaTeX and CSV for ``metric``, HTML for every metric family.
+
+    Args:
+        entries: the board's entries (reproduced and reported).
+        out: the folder to write (created).
+        metric: the metric family of the text outputs.
+        title: the page's title.
+        images: draw each reproduced entry's matrix and curves.
+        filters: ``scenario``, ``backend``, ``profile`` as :func:`board_tables` takes them.
+
+    Returns:
+        The files written (:data:`OUTPUTS`).
+    """
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from lifelong_pose.runner.checkpoint import atomic_write_text
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tables = board_tables(entries, metric, **filters)
+    atomic_write_text(out / "leaderboard.md", f"# {title}\n\n" + markdown(tables))
+    atomic_write_text(out / "leaderboard.tex", latex(tables))
+    atomic_write_text(out / "leaderboard.csv", csv_text(tables))
+    shown = {row.entry["key"]: row.entry for table in tables if table.kind == "reproduced" for row in table.rows}
+    pictures = {key: draw_entry(entry, out / "img") for key, entry in shown.items()} if images else {}
+    environment = Environment(
+        loader=PackageLoader("lifelong_pose.leaderboard", "templates"), autoescape=select_autoescape()
+    )
+    page = environment.get_template("index.html.j2").render(
+        title=title,
+        built=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        reproduced=sum(entry["kind"] == "reproduced" for entry in entries),
+        reported=sum(entry["kind"] == "reported" for entry in entries),
+        metrics=[
+            {"key": key, "label": metric_spec(key).label, "tables": board_tables(entries, key, **filters)}
+            for key in METRIC_KEYS
+        ],
+        images=pictures,
+        images_metric=IMAGES_METRIC,
+    )
+    atomic_write_text(out / "index.html", page)
+    return [out / name for name in OUTPUTS]

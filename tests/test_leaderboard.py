@@ -1,0 +1,290 @@
+"""The leaderboard: entries from run records, figures recomputed, honest ranks, grouped tables, the site.
+
+Runs are stand-ins (``standin_records``): records of a three-domain stream whose matrices are known
+in closed form, so every figure below is computed by hand.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from standin_records import complete, new, result
+
+from lifelong_pose.cli.main import main
+from lifelong_pose.leaderboard import Board, EntryError, entry_from_records, rank, recompute, significantly_different
+from lifelong_pose.leaderboard.browser import find_browser, open_page
+from lifelong_pose.leaderboard.entry import validate_entry
+from lifelong_pose.leaderboard.reported import reported_entries, reported_entry
+from lifelong_pose.leaderboard.site import build_site
+from lifelong_pose.leaderboard.tables import board_tables, csv_text, latex, markdown, reproduced_table
+
+PAPERS = Path(__file__).resolve().parents[1] / "leaderboard" / "papers.json"
+
+
+def _run(folder: Path, seeds: tuple[int, ...] = (0, 1, 2), **changes: Any) -> Path:
+    """A multi-seed run folder: seed s's errors are the stand-in's plus s mm everywhere."""
+    for seed in seeds:
+        complete(folder / f"seed-{seed}", seed=seed, offset=float(seed)).write(folder / f"seed-{seed}")
+    return folder
+
+
+def _records(folder: Path) -> list[dict[str, Any]]:
+    return [json.loads(path.read_text()) for path in sorted(folder.glob("seed-*/result.json"))]
+
+
+def _entry(tmp_path: Path, name: str = "a", offset: float = 0.0, **configuration: Any) -> dict[str, Any]:
+    records = _records(_run(tmp_path / name))
+    for record in records:
+        for metric in record["matrices"]:
+            sign = 1.0 if metric in ("mpjpe", "pa_mpjpe") else -1.0
+            record["matrices"][metric] = [[v + sign * offset for v in row] for row in record["matrices"][metric]]
+            from lifelong_pose.metrics.matrix import summarize
+            from lifelong_pose.metrics.table import metric_spec
+
+            record["figures"][metric] = summarize(record["matrices"][metric], metric_spec(metric).lower_is_better)
+        record["data"].update(configuration)
+    return entry_from_records(records, name=name, run=str(tmp_path / name))
+
+
+# -- ranks ---------------------------------------------------------------------------------------
+
+
+def test_welch_matches_the_hand_computed_test() -> None:
+    # [1,2,3] vs [4,5,6]: t = -3 / sqrt(1/3 + 1/3) = -3.674, Welch df = 4, two-sided p = 0.0213 < 0.05
+    assert significantly_different([1.0, 2.0, 3.0], [4.0, 5.0, 6.0])
+    # [1,2,3] vs [2,3,4]: t = -1.225, df = 4, p = 0.288: a tie
+    assert not significantly_different([1.0, 2.0, 3.0], [2.0, 3.0, 4.0])
+    from scipy.stats import t as student
+
+    assert 2 * student.sf(3 / math.sqrt(2 / 3), 4) == pytest.approx(0.0213, abs=1e-4)
+
+
+def test_ranks_follow_the_test_ties_share_a_rank_and_gaps_follow() -> None:
+    a, b, c, d = [10.0, 10.1, 9.9], [10.05, 10.2, 9.95], [20.0, 20.5, 19.5], [30.0, 30.2, 29.8]
+    ranks = rank([c, a, d, b])
+    assert [str(r) for r in ranks] == ["3", "1=", "4", "1="]
+    assert [str(r) for r in rank([c, a, d, b], lower_is_better=False)] == ["2", "3=", "1", "3="]
+
+
+def test_degenerate_samples_rank_by_what_they_show() -> None:
+    assert significantly_different([5.0, 5.0, 5.0], [6.0, 6.0, 6.0])  # no spread, different means
+    assert not significantly_different([5.0, 5.0], [5.0, 5.0])
+    assert not significantly_different([5.0], [50.0, 51.0])  # one seed cannot be tested
+    with pytest.raises(ValueError, match="at least one value"):
+        significantly_different([], [1.0])
+    with pytest.raises(ValueError, match="at least one value"):
+        rank([[1.0], []])
+
+
+# -- entries -------------------------------------------------------------------------------------
+
+
+def test_an_entry_holds_every_seed_and_figures_computed_by_hand(tmp_path: Path) -> None:
+    entry = _entry(tmp_path)
+    assert [run["seed"] for run in entry["seeds"]] == [0, 1, 2]
+    # stand-in R[i][j] = 50 + seed + 5 (j - i)^2: last row [70, 55, 50] + seed -> final avg 58.33 + seed
+    final = entry["figures"]["mpjpe"]["final_avg"]
+    assert final["mean"] == pytest.approx(175 / 3 + 1.0)
+    assert final["std"] == pytest.approx(1.0)
+    assert final["n"] == 3
+    assert entry["few_seeds"] is False
+    assert recompute(entry) == []
+    assert entry["configuration"]["scenario"] == "standin-v0"
+
+
+def test_a_tampered_figure_fails_check_naming_the_file_and_figure(tmp_path: Path) -> None:
+    board = Board(tmp_path / "board")
+    board.add([_run(tmp_path / "run")])
+    assert board.check() == []
+    path = board.filed()[0].path
+    entry = json.loads(path.read_text())
+    entry["seeds"][1]["figures"]["mpjpe"]["final_avg"] -= 3.0  # a better number than the matrix gives
+    entry["figures"]["pck"]["bwt"]["mean"] = 99.0
+    path.write_text(json.dumps(entry))
+    problems = board.check()
+    assert any(str(path) in p and "seed 1 mpjpe final_avg" in p for p in problems)
+    assert any("pck bwt mean over seeds" in p for p in problems)
+    assert main(["leaderboard", "--board", str(tmp_path / "board"), "check"]) == 1
+
+
+def test_a_changed_matrix_fails_check_too(tmp_path: Path) -> None:
+    board = Board(tmp_path / "board")
+    path = board.add([_run(tmp_path / "run")])[0]
+    entry = json.loads(path.read_text())
+    entry["seeds"][0]["matrices"]["mpjpe"][2][1] += 10.0
+    path.write_text(json.dumps(entry))
+    assert any("seed 0 mpjpe final_avg" in p for p in board.check())
+
+
+def test_fewer_than_three_seeds_is_refused_unless_flagged_and_the_flag_shows(tmp_path: Path) -> None:
+    board = Board(tmp_path / "board")
+    run = _run(tmp_path / "run", seeds=(0, 1))
+    with pytest.raises(EntryError, match=r"2 seed.*needs 3.*--allow-few-seeds"):
+        board.add([run])
+    assert board.filed() == []
+    board.add([run], allow_few_seeds=True)
+    entry = board.entries()[0]
+    assert entry["few_seeds"] is True
+    assert "2 (few seeds)" in markdown(board_tables(board.entries()))
+    flipped = copy.deepcopy(entry) | {"few_seeds": False}
+    with pytest.raises(EntryError, match="few_seeds is False with 2 seeds"):
+        validate_entry(flipped)
+
+
+def test_an_interrupted_run_is_refused_naming_the_run(tmp_path: Path) -> None:
+    folder = _run(tmp_path / "run", seeds=(0, 1))
+    stopped = new(folder / "seed-2", seed=2)
+    stopped.add_domain(result(0))
+    stopped.stop("interrupted", "KeyboardInterrupt")
+    stopped.write(folder / "seed-2")
+    with pytest.raises(
+        EntryError, match=rf"{re.escape(str(folder / 'seed-2'))}: seed 2 is interrupted \(1 of 3 domains\)"
+    ):
+        Board(tmp_path / "board").add([folder])
+    assert main(["leaderboard", "--board", str(tmp_path / "board"), "add", str(folder)]) == 2
+
+
+def test_bad_inputs_get_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    board = Board(tmp_path / "board")
+    with pytest.raises(EntryError, match="not a run folder"):
+        board.add([tmp_path / "missing"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(EntryError, match=r"no result\.json"):
+        board.add([tmp_path / "empty"])
+    run = _run(tmp_path / "run")
+    board.add([run])
+    with pytest.raises(EntryError, match="already on the board"):
+        board.add([run])
+    (tmp_path / "board" / "entries" / "broken.json").write_text("{")
+    assert "not readable JSON" in board.check()[0]
+    assert main(["leaderboard", "--board", str(tmp_path / "board"), "add"]) == 2
+    assert "needs run folders" in capsys.readouterr().err
+    with pytest.raises(EntryError, match="kind must be 'reproduced' or 'reported', got 'guessed'"):
+        validate_entry({"kind": "guessed"})
+
+
+def test_records_of_two_configurations_become_two_entries(tmp_path: Path) -> None:
+    run = _run(tmp_path / "run")
+    other = _run(tmp_path / "other")
+    for path in other.glob("seed-*/result.json"):
+        record = json.loads(path.read_text())
+        record["strategy"]["params"]["lr"] = 0.01
+        path.write_text(json.dumps(record))
+    paths = Board(tmp_path / "board").add([run, other])
+    assert len(paths) == 2
+    names = sorted(entry["name"] for entry in Board(tmp_path / "board").entries())
+    assert names == ["standin_strategy-v0 (epochs=2, lr=0.001)", "standin_strategy-v0 (epochs=2, lr=0.01)"]
+
+
+# -- tables --------------------------------------------------------------------------------------
+
+
+def test_sim_and_real_never_share_a_table(tmp_path: Path) -> None:
+    sim = _entry(tmp_path, "sim")
+    real = _entry(tmp_path, "real", backend="real")
+    tables = board_tables([sim, real])
+    assert len(tables) == 2
+    assert {row.entry["name"] for row in tables[0].rows} != {row.entry["name"] for row in tables[1].rows}
+    with pytest.raises(ValueError, match="different groups"):
+        reproduced_table([sim, real])
+    assert [t.title for t in board_tables([sim, real], backend="real")] == ["standin-v0 · real · quick"]
+
+
+def test_oracles_are_shown_last_and_never_ranked(tmp_path: Path) -> None:
+    good, worse = _entry(tmp_path, "good"), _entry(tmp_path, "worse", offset=30.0)
+    oracle = _entry(tmp_path, "oracle", offset=-40.0) | {"oracle": True}
+    table = reproduced_table([oracle, worse, good])
+    assert [(row.cells[0], row.cells[1]) for row in table.rows] == [
+        ("1", "good"),
+        ("2", "worse"),
+        ("not ranked (oracle)", "oracle"),
+    ]
+    pck = reproduced_table([worse, good], metric="pck")  # higher is better: the same order
+    assert [row.cells[1] for row in pck.rows] == ["good", "worse"]
+
+
+def test_text_outputs_hold_every_row_and_the_latex_is_well_formed(tmp_path: Path) -> None:
+    entries = [_entry(tmp_path, "a_b"), _entry(tmp_path, "c%d", offset=5.0), *reported_entries(PAPERS)]
+    tables = board_tables(entries)
+    text = markdown(tables)
+    assert re.search(r"\|\s*1\s*\|\s*a_b", text)
+    rows = list(csv_text(tables).splitlines())
+    assert rows[0].startswith("table,rank,entry")
+    assert sum(len(t.rows) + 1 for t in tables) == len(rows)
+    _check_latex(latex(tables), tables)
+
+
+def _check_latex(source: str, tables: list[Any]) -> None:
+    """Booktabs rules, one cell per column in every row, special characters escaped; compiled if pdflatex exists."""
+    blocks = re.findall(r"\\begin\{tabular\}\{([^}]*)\}(.*?)\\end\{tabular\}", source, re.S)
+    assert len(blocks) == len(tables)
+    for (spec, body), table in zip(blocks, tables, strict=True):
+        assert len(spec) == len(table.headers)
+        for rule in ("\\toprule", "\\midrule", "\\bottomrule"):
+            assert body.count(rule) == 1
+        lines = [line for line in body.splitlines() if line.strip().endswith("\\\\")]
+        assert len(lines) == len(table.rows) + 1
+        for line in lines:
+            assert len(re.findall(r"(?<!\\)&", line)) == len(table.headers) - 1
+            assert not re.search(r"(?<!\\)[%#_]", line), line
+    for caption in re.findall(r"\\caption\{(.*)\}", source):
+        assert not re.search(r"(?<!\\)[%#_&]", caption), caption
+    import shutil
+    import subprocess
+    import tempfile
+
+    if shutil.which("pdflatex"):
+        with tempfile.TemporaryDirectory() as folder:
+            document = "\\documentclass{article}\\usepackage{booktabs}\\usepackage{graphicx}\\begin{document}"
+            Path(folder, "t.tex").write_text(document + source + "\\end{document}\n")
+            done = subprocess.run(
+                ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=folder, capture_output=True
+            )
+            assert done.returncode == 0, done.stdout[-2000:]
+
+
+# -- reported numbers ----------------------------------------------------------------------------
+
+
+def test_the_papers_rows_are_valid_cited_and_kept_apart(tmp_path: Path) -> None:
+    entries = reported_entries(PAPERS)
+    assert {e["citation"]["paper"].split(":")[0] for e in entries} == {"seed 000", "seed 002", "seed 003"}
+    assert all(e["kind"] == "reported" and e["backend"] == "real" and e["citation"]["quote"] for e in entries)
+    poseda = next(e for e in entries if e["name"] == "PoseDA (VideoPose3D 1-frame)" and "S1 ->" in e["setting"])
+    assert poseda["values"] == {"GT 2D": 49.9}  # seed 002, Table 1
+    mixed = board_tables([*entries, _entry(tmp_path, "ours", backend="real")])
+    for table in mixed:
+        kinds = {row.entry["kind"] for row in table.rows}
+        assert len(kinds) == 1
+    with pytest.raises(EntryError, match="reported row"):
+        reported_entry({"name": "x", "setting": "y", "metric": "mpjpe", "values": {"a": "49.9"}})
+
+
+# -- the site in a real browser ------------------------------------------------------------------
+
+_NEED_BROWSER = os.environ.get("LIFELONG_POSE_REQUIRE_BROWSER") == "1"
+
+
+@pytest.mark.skipif(
+    find_browser() is None and not _NEED_BROWSER,
+    reason="no Chromium (apt-get install chromium); CI installs it and sets LIFELONG_POSE_REQUIRE_BROWSER=1",
+)
+def test_the_site_renders_in_chromium_with_no_console_errors(tmp_path: Path) -> None:
+    entries = [_entry(tmp_path, "first"), _entry(tmp_path, "second", offset=3.0), *reported_entries(PAPERS)]
+    build_site(entries, tmp_path / "site")
+    report = open_page(tmp_path / "site" / "index.html")
+    assert report.console == ()
+    assert report.ready
+    assert report.images == 4  # a heatmap and curves per reproduced entry
+    assert report.broken_images == 0
+    families = ("mpjpe", "pa_mpjpe", "pck", "auc")
+    assert report.dom.count("<table") == sum(len(board_tables(entries, m)) for m in families)
+    assert "first" in report.dom and "PoseDA (VideoPose3D 1-frame)" in report.dom
+    assert "http://" not in report.dom.split("<body")[0] and "https://" not in report.dom.split("<body")[0]
