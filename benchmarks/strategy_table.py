@@ -71,11 +71,19 @@ def add_budget_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def budget_options(strategy: str, steps: int | None, adapt_steps: int | None) -> dict[str, int]:
-    """The budget overrides a smoke run gives ``strategy`` (source_only has no target budget)."""
+    """The budget overrides a smoke run gives ``strategy`` (one that never adapts has no target budget)."""
     options = {} if steps is None else {"steps": steps}
-    if adapt_steps is not None and strategy != "source_only":
+    if adapt_steps is not None and "adapt_steps" in _option_names(strategy):
         options["adapt_steps"] = adapt_steps
     return options
+
+
+def _option_names(strategy: str) -> set[str]:
+    from dataclasses import fields
+
+    from lifelong_pose.registry import load_entry_point, strategy_registry
+
+    return {f.name for f in fields(load_entry_point(strategy_registry.spec(strategy).entry_point).Params)}
 
 
 def hardware(device: str) -> str:

@@ -56,12 +56,11 @@ def leaderboard_command(args: argparse.Namespace) -> int:
         problems = board.check()
         for problem in problems:
             print(problem)
-        count = len(board.filed()) if not problems or all(": not readable" not in p for p in problems) else 0
-        print(
-            f"{args.board}: {count} entries; "
-            + (f"{len(problems)} problem(s)" if problems else "every figure follows from its matrices")
-        )
-        return 1 if problems else 0
+        if problems:
+            print(f"{args.board}: {len(problems)} problem(s)")
+            return 1
+        print(f"{args.board}: {len(board.filed())} entries; every figure follows from its matrices")
+        return 0
     filters = {"scenario": args.scenario, "backend": args.backend, "profile": args.profile}
     if args.board_command == "build":
         from lifelong_pose.leaderboard.site import build_site

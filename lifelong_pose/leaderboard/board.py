@@ -152,12 +152,12 @@ class Board:
                 not follow from its matrices, fewer than 3 seeds without ``allow_few_seeds``, or a
                 configuration already on the board (naming its file).
         """
-        from lifelong_pose.leaderboard.entry import _configuration
+        from lifelong_pose.leaderboard.entry import run_configuration
 
         groups: dict[str, list[tuple[Path, dict[str, Any]]]] = defaultdict(list)
         for folder, record in find_records(Path(f) for f in folders):
             check_complete(record, str(folder))
-            groups[configuration_key(_configuration(record))].append((folder, record))
+            groups[configuration_key(run_configuration(record))].append((folder, record))
         on_board = {filed.entry["key"]: filed.path for filed in self.filed()}
         entries = []
         for key, members in groups.items():

@@ -233,7 +233,7 @@ def _seed_run(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _configuration(record: Mapping[str, Any]) -> dict[str, Any]:
+def run_configuration(record: Mapping[str, Any]) -> dict[str, Any]:
     data = record["data"]
     return {
         "scenario": record["scenario"]["id"],
@@ -296,7 +296,7 @@ def entry_from_records(
         raise EntryError(f"{run}: no run records found")
     for record in records:
         check_complete(record, run)
-    configurations = [_configuration(record) for record in records]
+    configurations = [run_configuration(record) for record in records]
     if any(c != configurations[0] for c in configurations):
         raise EntryError(f"{run}: the records are not one configuration (scenario, data, strategy or options differ)")
     if len(records) < MIN_SEEDS and not allow_few_seeds:

@@ -1,0 +1,105 @@
+"""Regenerate the published simulated-world leaderboard: run the grid, file every configuration, build it.
+
+The grid is every built-in stream x every row of the method tables (``poseda_table.py``,
+``diffusion_replay_table.py``, ``dakpose_table.py``: each strategy, its ablations and plugins)
+plus the oracle, at 3 seeds in the quick profile. Runs go through the same runner as
+``lifelong-pose run`` into ``--out`` (finished runs are reused, so the script resumes); every row
+whose seeds all finished is filed on the board (``--board``, default ``leaderboard/``; rows already
+there are skipped); the papers' reported rows are filed from ``leaderboard/papers.json``; then the
+board is checked (every figure recomputed), ``leaderboard/leaderboard.md`` is written and the HTML
+site is built in ``--site`` and opened in headless Chromium, whose screenshot goes to
+``docs/leaderboard.png``.
+
+    python benchmarks/publish_leaderboard.py [--scenarios cross_dataset,...] [--rows "dakpose,..."]
+        [--seeds 0,1,2] [--out runs/leaderboard] [--board leaderboard] [--site site]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from dakpose_table import ROWS as DAKPOSE_ROWS  # benchmarks/ is on sys.path when a script runs
+from diffusion_replay_table import ROWS as DIFFUSION_REPLAY_ROWS
+from poseda_table import ROWS as POSEDA_ROWS
+from strategy_table import Row, add_budget_arguments, run_row
+
+from lifelong_pose.cli.run import parse_seeds
+from lifelong_pose.leaderboard import Board, EntryError, reported_entries
+from lifelong_pose.leaderboard.browser import find_browser, open_page
+from lifelong_pose.leaderboard.entry import configuration_key, run_configuration
+from lifelong_pose.leaderboard.site import build_site
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = "cross_scenario,cross_dataset,cross_camera,long_stream"
+GRID: dict[str, Row] = {"oracle": ("oracle", {}, []), **POSEDA_ROWS, **DIFFUSION_REPLAY_ROWS, **DAKPOSE_ROWS}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", default=SCENARIOS)
+    parser.add_argument("--rows", default=",".join(GRID), help="comma-separated row names of the grid")
+    parser.add_argument("--seeds", type=parse_seeds, default=[0, 1, 2])
+    parser.add_argument("--allow-few-seeds", action="store_true", help="file rows with fewer than 3 seeds (smoke runs)")
+    parser.add_argument("--out", default="runs/leaderboard", help="run folders (resumed if present)")
+    parser.add_argument("--board", default=str(ROOT / "leaderboard"))
+    parser.add_argument("--site", default="site", help="where to build the HTML site")
+    parser.add_argument("--screenshot", default=str(ROOT / "docs" / "leaderboard.png"))
+    parser.add_argument("--device", default="cpu")
+    add_budget_arguments(parser)
+    args = parser.parse_args()
+    names = [name.strip() for name in args.rows.split(",")]
+    unknown = sorted(set(names) - set(GRID))
+    if unknown:
+        parser.error(f"unknown rows {unknown}; known: {list(GRID)}")
+    board = Board(args.board)
+    on_board = {entry["key"] for entry in board.entries()}
+    unique: dict[str, str] = {}  # one configuration (source_only is in several tables) runs once
+    for name in names:
+        unique.setdefault(json.dumps(GRID[name], sort_keys=True), name)
+    for scenario in args.scenarios.split(","):
+        for name in unique.values():
+            row = GRID[name]
+            budgets = (args.steps, args.adapt_steps, args.device)
+            records = run_row(scenario, name, row, args.seeds, Path(args.out), *budgets)
+            finished = [record for record in records if record["status"] == "complete"]
+            if len(finished) < len(records):
+                print(f"{scenario} | {name}: {len(records) - len(finished)} seed(s) failed; not filed", flush=True)
+                continue
+            if configuration_key(run_configuration(finished[0])) in on_board:
+                continue
+            folder = Path(args.out) / scenario / name.replace(" ", "_").replace("+", "plus")
+            for path in board.add([folder], allow_few_seeds=args.allow_few_seeds):
+                print(f"filed {path.relative_to(board.root)}", flush=True)
+    fresh = [entry for entry in reported_entries(ROOT / "leaderboard" / "papers.json") if entry["key"] not in on_board]
+    for entry in fresh:
+        board.write(entry)
+    problems = board.check()
+    if problems:
+        print("\n".join(problems))
+        return 1
+    entries = board.entries()
+    build_site(entries, args.site, title="lifelong-pose leaderboard (simulated world, quick profile; papers' reports)")
+    (board.root / "leaderboard.md").write_text((Path(args.site) / "leaderboard.md").read_text())
+    if find_browser() is None:
+        print("no Chromium: the site was not opened in a browser (apt-get install chromium)")
+        return 0
+    report = open_page(Path(args.site) / "index.html", screenshot=args.screenshot)
+    if not report.ok:
+        print(
+            f"the site does not render cleanly: console {list(report.console)}, ready {report.ready}, "
+            f"{report.broken_images} of {report.images} images broken"
+        )
+        return 1
+    print(f"{len(entries)} entries; site in {args.site}/, screenshot {args.screenshot}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except EntryError as error:
+        print(f"publish_leaderboard: {error}", file=sys.stderr)
+        sys.exit(2)
