@@ -288,3 +288,9 @@ def test_the_site_renders_in_chromium_with_no_console_errors(tmp_path: Path) -> 
     assert report.dom.count("<table") == sum(len(board_tables(entries, m)) for m in families)
     assert "first" in report.dom and "PoseDA (VideoPose3D 1-frame)" in report.dom
     assert "http://" not in report.dom.split("<body")[0] and "https://" not in report.dom.split("<body")[0]
+
+
+def test_the_committed_board_passes_its_own_check() -> None:
+    board = Board(PAPERS.parent)
+    assert board.check() == []
+    assert len([e for e in board.entries() if e["kind"] == "reported"]) == len(reported_entries(PAPERS))
