@@ -20,15 +20,8 @@ from typing import Any
 from lifelong_pose.leaderboard.ranking import TEST_NAME, rank
 from lifelong_pose.metrics.matrix import FIGURES, format_mean_std
 from lifelong_pose.metrics.table import metric_spec
+from lifelong_pose.runner.tables import FIGURE_LABELS
 
-FIGURE_LABELS = {
-    "final_avg": "final avg",
-    "avg": "avg over time",
-    "bwt": "BWT",
-    "forgetting": "forgetting",
-    "fwt": "FWT",
-    "adaptation_gain": "adaptation gain",
-}
 RESOURCE_HEADERS = ("seeds", "source data kept", "kept (MB)", "extra params", "target 2D", "target 3D", "time (s)")
 
 
