@@ -9,6 +9,7 @@ all fail the same way: :class:`DataFileError` naming the file and pointing at
 from __future__ import annotations
 
 import hashlib
+import pickle
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from lifelong_pose.datasets.safe_pickle import UnsafePickleError, load_npz
 
 CHECK_HINT = "run 'lifelong-pose data check DIR' to see what the folder holds"
 
@@ -28,24 +31,33 @@ class MissingDataFile(DataFileError, FileNotFoundError):
     """A file a scenario needs is not in the data folder."""
 
 
+class UnsafeDataFile(DataFileError):
+    """A data file whose pickle would run code or build objects the formats never hold: refused unread."""
+
+
 def missing(path: Path, needed_for: str) -> MissingDataFile:
     """The error for a file that is not there: its name, its folder and who needed it."""
     return MissingDataFile(f"{path.name} not found in {path.parent} (needed for {needed_for}); {CHECK_HINT}")
 
 
 def open_npz(path: Path, needed_for: str) -> dict[str, Any]:
-    """Every array of ``path`` (pickled dicts unwrapped to Python objects).
+    """Every array of ``path`` (pickled dicts unwrapped to Python objects), read without running code.
+
+    Object arrays go through :func:`lifelong_pose.datasets.safe_pickle.load_npz`'s restricted
+    unpickler, never ``np.load(allow_pickle=True)``.
 
     Raises:
         MissingDataFile: the file does not exist.
+        UnsafeDataFile: a pickle in it names something other than plain data (nothing was run).
         DataFileError: it is truncated or not an ``.npz`` archive.
     """
     if not path.is_file():
         raise missing(path, needed_for)
     try:
-        with np.load(path, allow_pickle=True) as archive:
-            return {key: _unwrap(archive[key]) for key in archive.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        return {key: _unwrap(value) for key, value in load_npz(path).items()}
+    except UnsafePickleError as error:
+        raise UnsafeDataFile(str(error)) from None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, pickle.UnpicklingError) as error:
         raise DataFileError(f"{path} is not a readable .npz archive (truncated or corrupted?): {error}") from None
 
 

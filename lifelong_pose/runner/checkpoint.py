@@ -57,16 +57,26 @@ def save_checkpoint(run_dir: Path, domain: int, state: dict[str, Any]) -> Path:
     return path
 
 
+class CorruptCheckpoint(ValueError):
+    """A checkpoint file that exists but cannot be read safely (truncated, foreign or tampered with)."""
+
+
 def load_checkpoint(run_dir: Path, domain: int, device: str = "cpu") -> dict[str, Any]:
     """The state saved after ``domain``.
 
     Raises:
         FileNotFoundError: naming the missing file.
+        CorruptCheckpoint: the file cannot be read by ``torch.load(weights_only=True)``.
     """
     path = checkpoint_path(run_dir, domain)
     if not path.is_file():
         raise FileNotFoundError(f"Checkpoint {path} is missing; the run cannot resume from domain {domain}")
-    return torch.load(path, map_location=device, weights_only=True)
+    try:
+        return torch.load(path, map_location=device, weights_only=True)  # torch's restricted unpickler
+    except Exception as error:  # truncated, foreign or planted: torch raises many kinds
+        raise CorruptCheckpoint(
+            f"Checkpoint {path} cannot be read ({type(error).__name__}: {str(error)[:200]})"
+        ) from None
 
 
 def lifter_after(run_dir: Path, record: dict[str, Any], domain: int, device: str = "cpu") -> torch.nn.Module:
