@@ -157,3 +157,13 @@ def test_the_real_data_readers_do_not_import_the_simulator() -> None:
     readers = [m for m in graph if m.startswith("lifelong_pose.datasets") and m != "lifelong_pose.datasets.export"]
     offenders = {m: sorted(t for t in graph[m] if t.startswith("lifelong_pose.world")) for m in readers}
     assert {m: targets for m, targets in offenders.items() if targets} == {}
+
+
+def test_third_party_import_noise_is_filtered_and_our_warnings_stay() -> None:
+    import subprocess
+    import sys
+
+    code = "import lifelong_pose, avalanche.training, warnings; warnings.warn('ours')"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "QP solver" not in done.stderr
+    assert "UserWarning: ours" in done.stderr
