@@ -74,6 +74,16 @@ def test_resume_through_the_cli(tiny_scenario: str, tmp_path: Path, capsys: pyte
         (["--strategy", "poseda", "--plugin", "ema", "--set", "ema.beta=0.9"], "Did you mean 'eta'"),
         (["--strategy", "poseda", "--set", "epochs=2", "--epochs", "3"], "given both as --epochs and with --set"),
         (["--strategy", "poseda", "--set", "gpa=false", "--set", "lpa=false"], "gpa=true or lpa=true"),
+        # sizes and numbers a user can type: bounded and finite, refused before anything is allocated
+        (["--strategy", "source_only", "--set", "lr=inf"], "lr must be a finite number, got inf"),
+        (["--strategy", "poseda", "--set", "adapt_lr=nan"], "adapt_lr must be a finite number, got nan"),
+        (["--strategy", "dakpose", "--set", "weight_pose=inf"], "weight_pose must be a finite number"),
+        (["--strategy", "source_only", "--set", "batch_size=1"], "batch_size must be >= 2 (batch normalisation"),
+        (["--strategy", "source_only", "--set", "batch_size=100000000"], "batch_size must be <= 1_048_576"),
+        (["--strategy", "source_only", "--steps", "1000000000"], "steps must be <= 100_000_000"),
+        (["--strategy", "source_only", "--epochs", "10000000"], "epochs must be <= 100000"),
+        (["--strategy", "oracle", "--adapt-steps", "1000000000"], "adapt_steps must be <= 100_000_000"),
+        (["--strategy", "source_only", "--set", "receptive_field=100001"], "receptive_field must be <= 2_187"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(
@@ -94,7 +104,15 @@ def test_seeds_parse() -> None:
     assert parse_seeds("0,1,2") == [0, 1, 2]
     assert parse_seeds("3-5") == [3, 4, 5]
     assert parse_seeds("0, 7") == [0, 7]
-    for bad, message in (("a,b", "comma-separated integers"), ("5-3", "comma-separated"), ("1,1", "repeats")):
+    huge = ",".join(map(str, range(1001)))
+    bad_seeds = (
+        ("a,b", "comma-separated integers"),
+        ("5-3", "comma-separated"),
+        ("1,1", "repeats"),
+        ("0-2000000000", "asks for 2_000_000_001 runs; at most 1000 seeds"),  # refused before the list is built
+        (huge, "lists 1001 seeds; at most 1000"),
+    )
+    for bad, message in bad_seeds:
         with pytest.raises(Exception, match=message):
             parse_seeds(bad)
 

@@ -32,6 +32,10 @@ def parse_seeds(text: str) -> list[int]:
                 low, high = int(first), int(last)
                 if high < low:
                     raise ValueError
+                if high - low + 1 > MAX_SEEDS:
+                    raise argparse.ArgumentTypeError(
+                        f"--seeds {text!r} asks for {high - low + 1:_} runs; at most {MAX_SEEDS} seeds per command"
+                    )
                 seeds.extend(range(low, high + 1))
             else:
                 seeds.append(int(part))
@@ -39,6 +43,8 @@ def parse_seeds(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"--seeds expects comma-separated integers or a range, like 0,1,2 or 0-4; got {text!r}"
         ) from None
+    if len(seeds) > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(f"--seeds {text!r} lists {len(seeds)} seeds; at most {MAX_SEEDS} per command")
     if len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"--seeds repeats a seed: {text!r}")
     for seed in seeds:
@@ -47,6 +53,8 @@ def parse_seeds(text: str) -> list[int]:
 
 
 MAX_SEED = 2**31 - 1
+MAX_SEEDS = 1000
+"""Seeds one command may run (each is a full run); a range beyond it is refused before it is built."""
 
 
 def check_seed(seed: int, option: str = "a seed") -> int:

@@ -53,7 +53,13 @@ class LifterParams:
 
     def __post_init__(self) -> None:
         check_lifter(self.lifter)
-        check_at_least(self, 1, "steps", "batch_size", "eval_batch_size", "receptive_field")
+        check_finite(self)
+        check_at_least(self, 1, "steps", "eval_batch_size", "receptive_field")
+        if self.batch_size < 2:
+            raise ValueError(f"batch_size must be >= 2 (batch normalisation needs two samples), got {self.batch_size}")
+        check_at_most(self, MAX_STEPS, "steps", "lr_warmup_steps")
+        check_at_most(self, MAX_BATCH, "batch_size", "eval_batch_size")
+        check_at_most(self, MAX_RECEPTIVE_FIELD, "receptive_field")
         check_budget(self, "epochs")
         check_at_least(self, 0, "lr_warmup_steps")
         check_positive(self, "lr")
@@ -89,6 +95,7 @@ class AdaptationParams(LifterParams):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_at_least(self, 1, "adapt_steps")
+        check_at_most(self, MAX_STEPS, "adapt_steps")
         check_budget(self, "adapt_epochs")
         if self.adapt_lr is not None and not self.adapt_lr > 0:
             raise ValueError(f"adapt_lr must be > 0, got {self.adapt_lr}")
@@ -125,11 +132,39 @@ def videopose3d_recipe(epochs: int) -> dict[str, Any]:
 
 
 def check_budget(params: Any, *names: str) -> None:
-    """Raise ``ValueError`` for an optional budget (``epochs``) that is given and below 1."""
+    """Raise ``ValueError`` for an optional budget (``epochs``) that is given and below 1 or above the bound."""
     for name in names:
         value = getattr(params, name)
         if value is not None and value < 1:
             raise ValueError(f"{name} must be >= 1 (a training budget), got {value}; leave it unset to use steps")
+        if value is not None and value > MAX_EPOCHS:
+            raise ValueError(f"{name} must be <= {MAX_EPOCHS}, got {value}")
+
+
+MAX_STEPS = 100_000_000
+"""Largest optimizer-step budget an option may ask for (days on a GPU); a typo beyond it is refused."""
+MAX_EPOCHS = 100_000
+MAX_BATCH = 1_048_576
+MAX_RECEPTIVE_FIELD = 2_187  # 3^7, beyond any published temporal lifter (VideoPose3D's largest: 243)
+
+
+def check_at_most(params: Any, maximum: int, *names: str) -> None:
+    """Raise ``ValueError("NAME must be <= MAXIMUM, got VALUE")`` before anything is allocated."""
+    for name in names:
+        value = getattr(params, name)
+        if value is not None and value > maximum:
+            raise ValueError(f"{name} must be <= {maximum:_}, got {value:_}")
+
+
+def check_finite(params: Any) -> None:
+    """Raise ``ValueError`` naming the first float option that is NaN or infinite (``--set lr=inf``)."""
+    import math
+    from dataclasses import fields
+
+    for field in fields(params):
+        value = getattr(params, field.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{field.name} must be a finite number, got {value}")
 
 
 def check_positive(params: Any, *names: str) -> None:
