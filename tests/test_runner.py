@@ -234,6 +234,38 @@ def test_a_diverged_strategy_fails_with_a_clear_error_and_a_valid_record(tiny_sc
     assert "diverged" in record["error"]
 
 
+class _Explode(SupervisedPlugin):
+    """Moves the lifter's output 100 m after the source (finite, but no pose), as a huge learning rate would."""
+
+    def after_training_exp(self, strategy: Any, *args: Any, **kwargs: Any) -> None:
+        if strategy.experience.current_experience == 1:
+            strategy.model.register_forward_hook(lambda module, inputs, output: output + 100.0)
+
+
+def test_poses_out_of_any_sane_range_fail_the_run(tiny_scenario: str, tmp_path: Path) -> None:
+    with pytest.raises(FloatingPointError, match=r"predicted a joint .* m from the root .* training diverged"):
+        run(_config(tiny_scenario, tmp_path / "run", plugins=[_Explode()]))
+    record = load_record(tmp_path / "run")
+    assert record["status"] == "failed" and record["completed_domains"] == 1
+
+
+def test_a_non_finite_loss_fails_the_run_naming_the_term(tiny_scenario: str, tmp_path: Path) -> None:
+    from lifelong_pose.cli.main import main
+
+    strategy = tmp_path / "inf_loss.py"
+    strategy.write_text(
+        "import torch\n"
+        "from lifelong_pose.training import LifelongStrategy\n\n"
+        "class InfLoss(LifelongStrategy):\n"
+        "    def supervised_loss(self, batch, output):\n"
+        "        return super().supervised_loss(batch, output) * float('inf')\n"
+    )
+    argv = ["run", "--scenario", tiny_scenario, "--strategy", f"{strategy}:InfLoss", "--out", str(tmp_path / "run")]
+    assert main([*argv, "--epochs", "1", "--quiet", "--no-report", "--device", "cpu", "--no-cache"]) == 2
+    record = load_record(tmp_path / "run" / "seed-0")
+    assert record["status"] == "failed" and "loss lifter was not finite" in record["error"]
+
+
 class _Crash(SupervisedPlugin):
     """Raises inside the first target's training, as a strategy's own bug would."""
 

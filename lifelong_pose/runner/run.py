@@ -336,6 +336,13 @@ def _run_domain(
     tick = time.perf_counter()
     strategy.train(experience, eval_streams=[])
     train_s = time.perf_counter() - tick
+    losses = strategy.domain_losses()
+    diverged = sorted(name for name, term in losses.items() if term["mean"] is None)
+    if diverged:  # a weight update from an infinite loss leaves nothing worth testing
+        raise FloatingPointError(
+            f"{type(strategy).__name__}'s loss {', '.join(diverged)} was not finite while training on domain "
+            f"{experience.domain.name!r}: training diverged (try a lower lr, or check the strategy's loss)"
+        )
     state = strategy.state_dict()
     tick = time.perf_counter()
     if tested.rows is not None and tested.state is not None and _same_state(state, tested.state):
@@ -351,7 +358,7 @@ def _run_domain(
     return DomainResult(
         name=experience.domain.name,
         rows=rows,
-        losses=strategy.domain_losses(),
+        losses=losses,
         train_s=train_s,
         eval_s=eval_s,
         kept=kept,

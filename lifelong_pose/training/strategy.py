@@ -35,6 +35,7 @@ What the base changes in the template, and why:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -56,6 +57,10 @@ from lifelong_pose.training.seeding import derive_seed, seed_everything
 if TYPE_CHECKING:
     from lifelong_pose.data.avalanche import DomainInfo
     from lifelong_pose.data.domain import DomainData
+
+
+MAX_JOINT_DISTANCE = 10.0
+"""Metres from the root beyond which a predicted joint means a diverged lifter, not a bad estimate."""
 
 
 @dataclass(frozen=True)
@@ -531,11 +536,19 @@ class LifelongStrategy(SupervisedTemplate):
         return summary
 
     def _after_eval_forward(self, **kwargs: Any) -> None:
-        """Stop at the first non-finite prediction: a diverged lifter has no meaningful error."""
-        if not bool(torch.isfinite(self.mb_output).all()):
+        """Stop at the first prediction no lifter that learned anything makes: non-finite, or a joint
+        more than :data:`MAX_JOINT_DISTANCE` from the root (a diverged lifter has no meaningful error)."""
+        farthest = float(self.mb_output.abs().amax()) if self.mb_output.numel() else 0.0  # one sync: NaN stays NaN
+        if not math.isfinite(farthest):
             raise FloatingPointError(
                 f"{type(self).__name__} predicted non-finite poses on test domain "
                 f"{self.experience.current_experience}: training diverged (try a lower lr)"
+            )
+        if farthest > MAX_JOINT_DISTANCE:
+            raise FloatingPointError(
+                f"{type(self).__name__} predicted a joint {farthest:.3g} m from the root on test domain "
+                f"{self.experience.current_experience} (a body spans about 2 m; the sane range is "
+                f"{MAX_JOINT_DISTANCE:g} m): training diverged (try a lower lr)"
             )
         super()._after_eval_forward(**kwargs)
 
