@@ -216,6 +216,23 @@ def test_interrupt_while_saving_a_checkpoint_keeps_the_record_consistent(
     assert run(_config(tiny_scenario, tmp_path / "cut", resume=True))["matrices"] == whole["matrices"]
 
 
+def test_a_corrupt_checkpoint_is_set_aside_and_its_domain_retrained(tiny_scenario: str, tmp_path: Path) -> None:
+    from lifelong_pose.runner.checkpoint import checkpoint_path
+
+    whole = run(_config(tiny_scenario, tmp_path / "whole"))
+    with pytest.raises(KeyboardInterrupt):
+        run(_config(tiny_scenario, tmp_path / "cut", plugins=[_InterruptAt(2)]))
+    last = checkpoint_path(tmp_path / "cut", 1)
+    original = last.read_bytes()
+    last.write_bytes(original[: len(original) // 3])  # truncated, as a crash mid-copy leaves it
+    with pytest.warns(
+        UserWarning, match=rf"{last.name} cannot be read .* set aside as {last.name}.corrupt-0, domain 1"
+    ):
+        resumed = run(_config(tiny_scenario, tmp_path / "cut", resume=True))
+    assert resumed["status"] == "complete" and resumed["matrices"] == whole["matrices"]
+    assert last.with_name(f"{last.name}.corrupt-0").read_bytes() == original[: len(original) // 3]  # kept
+
+
 class _Diverge(SupervisedPlugin):
     """Breaks the lifter after the source, as a diverging adaptation would."""
 

@@ -57,6 +57,15 @@ def save_checkpoint(run_dir: Path, domain: int, state: dict[str, Any]) -> Path:
     return path
 
 
+def set_aside(path: Path) -> Path:
+    """Rename an unreadable file to ``NAME.corrupt-N`` (never deleted: a user may want to look at it)."""
+    count = 0
+    while (target := path.with_name(f"{path.name}.corrupt-{count}")).exists():
+        count += 1
+    path.rename(target)
+    return target
+
+
 class CorruptCheckpoint(ValueError):
     """A checkpoint file that exists but cannot be read safely (truncated, foreign or tampered with)."""
 

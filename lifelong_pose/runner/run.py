@@ -186,9 +186,10 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
                 _report(existing.to_dict(), out)
             return existing.to_dict()
         record = existing.resumed_with(record)
-        start = record.completed_domains
-        if start > 0:
-            strategy.load_state_dict(load_checkpoint(out, start - 1, device))
+        state, start = _last_readable_checkpoint(out, record.completed_domains, device)
+        record.rewind(start)
+        if state is not None:
+            strategy.load_state_dict(state)
 
     cache, identity = None, None
     if start == 0:
@@ -230,6 +231,27 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     if config.report:
         _report(record.to_dict(), out)
     return record.to_dict()
+
+
+def _last_readable_checkpoint(out: Path, finished: int, device: str) -> tuple[dict[str, Any] | None, int]:
+    """The newest checkpoint that reads back, and how many domains it covers.
+
+    A checkpoint that exists but cannot be read (truncated by a crash mid-copy, tampered with) is
+    reported, set aside (renamed, never deleted) and its domain trained again from the one before:
+    each domain reseeds from ``(seed, domain)``, so the retrained domain gives the same rows.
+    """
+    import warnings
+
+    from lifelong_pose.runner.checkpoint import CorruptCheckpoint, checkpoint_path, set_aside
+
+    while finished > 0:
+        try:
+            return load_checkpoint(out, finished - 1, device), finished
+        except CorruptCheckpoint as error:
+            moved = set_aside(checkpoint_path(out, finished - 1))
+            warnings.warn(f"{error}; set aside as {moved.name}, domain {finished - 1} is trained again", stacklevel=2)
+            finished -= 1
+    return None, 0
 
 
 def _source_cache_plan(

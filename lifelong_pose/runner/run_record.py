@@ -390,6 +390,17 @@ class RunRecord:
                 resources["kept"][part] = max(resources["kept"].get(part, 0), size_bytes)
         self._data["completed_domains"] = done + 1
 
+    def rewind(self, domains: int) -> None:
+        """Forget every domain from ``domains`` on (their checkpoints could not be read back): rows,
+        losses and timings; those domains are trained again."""
+        if not 0 <= domains <= self.completed_domains:
+            raise ValueError(f"cannot rewind to {domains} domains; {self.completed_domains} are recorded")
+        for key in self._data["matrices"]:
+            del self._data["matrices"][key][domains:]
+        del self._data["timing"]["domains"][domains:]
+        del self._data.setdefault("losses", [])[domains:]
+        self._data["completed_domains"] = domains
+
     # -- ending ------------------------------------------------------------------------------
 
     def stop(self, status: str, error: str | None = None) -> None:
