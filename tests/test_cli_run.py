@@ -50,7 +50,51 @@ def test_resume_through_the_cli(tiny_scenario: str, tmp_path: Path, capsys: pyte
     assert main([*argv, "--resume"]) == 0
     assert load_record(tmp_path / "seed-0")["matrices"] == first["matrices"]
     assert main(argv) == 2
-    assert "already holds a run; pass --resume" in capsys.readouterr().err
+    assert "already holds a run (complete after 3 of 3 domains); pass --resume" in capsys.readouterr().err
+    assert main([*argv, "--resume", "--overwrite"]) == 2
+    assert "give one of them" in capsys.readouterr().err
+    assert main([*argv, "--overwrite"]) == 0  # replaced: the same options give the same matrices
+    assert load_record(tmp_path / "seed-0")["matrices"] == first["matrices"]
+    assert load_record(tmp_path / "seed-0").get("resumed") is None
+
+
+def test_resume_of_a_folder_never_started_says_it_starts_fresh(
+    tiny_scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "--scenario", tiny_scenario, "--strategy", "source_only", "--out", str(tmp_path / "new"), *FAST]
+    assert main([*argv, "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert f"Nothing to resume in {tmp_path / 'new' / 'seed-0'}: seed 0 starts from the beginning" in err
+
+
+def test_a_typo_in_an_id_is_answered_before_the_heavy_imports() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from lifelong_pose.cli.main import main\n"
+        "code = main(['run', '--scenario', 'cross_dataset', '--strategy', 'sorce_only'])\n"
+        "assert code == 2 and 'torch' not in sys.modules and 'avalanche' not in sys.modules, sorted(sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Did you mean 'source_only'" in done.stderr
+
+
+def test_a_failed_run_folder_says_how_to_continue_or_replace_it(tiny_scenario: str, tmp_path: Path) -> None:
+    from lifelong_pose.runner.run import check_out_dir
+
+    (tmp_path / "result.json").write_text(
+        '{"status": "failed", "completed_domains": 1, "domains": ["a", "b"], "error": "ValueError: boom"}'
+    )
+    (tmp_path / ".result.json.abc.tmp").write_text("half")  # left by a kill -9 mid-write
+    with pytest.raises(
+        ValueError, match=r"\(failed after 1 of 2 domains: ValueError: boom\); pass --resume .* --overwrite"
+    ):
+        check_out_dir(tmp_path, resume=False)
+    check_out_dir(tmp_path, resume=True)
+    assert not (tmp_path / ".result.json.abc.tmp").exists()
 
 
 @pytest.mark.parametrize(

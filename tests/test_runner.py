@@ -112,7 +112,7 @@ def test_checkpoints_are_plain_state_dicts(tiny_scenario: str, tmp_path: Path) -
 def test_an_existing_run_is_never_overwritten(tiny_scenario: str, tmp_path: Path) -> None:
     run(_config(tiny_scenario, tmp_path / "run"))
     before = (tmp_path / "run" / "result.json").read_text()
-    with pytest.raises(ValueError, match="already holds a run; pass --resume"):
+    with pytest.raises(ValueError, match=r"already holds a run \(complete after 3 of 3 domains\); pass --resume"):
         run(_config(tiny_scenario, tmp_path / "run"))
     assert (tmp_path / "run" / "result.json").read_text() == before
 
@@ -252,11 +252,11 @@ def test_a_diverged_strategy_fails_with_a_clear_error_and_a_valid_record(tiny_sc
 
 
 class _Explode(SupervisedPlugin):
-    """Moves the lifter's output 100 m after the source (finite, but no pose), as a huge learning rate would."""
+    """Moves the lifter's output 5 km after the source (finite, but no pose), as a huge learning rate would."""
 
     def after_training_exp(self, strategy: Any, *args: Any, **kwargs: Any) -> None:
         if strategy.experience.current_experience == 1:
-            strategy.model.register_forward_hook(lambda module, inputs, output: output + 100.0)
+            strategy.model.register_forward_hook(lambda module, inputs, output: output + 5000.0)
 
 
 def test_poses_out_of_any_sane_range_fail_the_run(tiny_scenario: str, tmp_path: Path) -> None:

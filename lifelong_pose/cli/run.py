@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import shutil
+import signal
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -106,6 +108,7 @@ def add_run_parser(commands: Any) -> None:
     run.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     run.add_argument("--out", default=None, help="run folder (default: runs/SCENARIO__STRATEGY__TIME)")
     run.add_argument("--resume", action="store_true", help="continue the run in --out from its last finished domain")
+    run.add_argument("--overwrite", action="store_true", help="replace the run in --out (its folder is deleted first)")
     run.add_argument("--steps", type=int, default=None, help="optimizer steps on the source (the training budget)")
     run.add_argument("--adapt-steps", type=int, default=None, help="optimizer steps on each target domain")
     run.add_argument("--epochs", type=int, default=None, help="passes over the source instead of --steps")
@@ -153,19 +156,50 @@ def _default_out(args: argparse.Namespace) -> Path:
     return Path("runs") / f"{args.scenario}__{strategy}__{stamp}"
 
 
+def check_ids(args: argparse.Namespace) -> None:
+    """Unknown scenario, strategy or plugin ids fail here, from the registry alone: a typo is answered
+    in a second, before torch and Avalanche load."""
+    from lifelong_pose.registry import plugin_registry, scenario_registry, strategy_registry
+
+    scenario_registry.spec(args.scenario)
+    if ":" not in args.strategy:  # module:Class and file.py:Class are checked when imported
+        strategy_registry.spec(args.strategy)
+    for plugin in args.plugin or []:
+        if ":" not in plugin:
+            plugin_registry.spec(plugin)
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (a scheduler's kill, ``timeout``) ends the run as Ctrl-C does: record ``interrupted``, resumable."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def run_command(args: argparse.Namespace) -> int:
+    if args.resume and args.out is None:
+        raise ValueError("--resume needs --out: the folder of the run to continue")
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues a run and --overwrite replaces it: give one of them")
+    check_ids(args)
+
     from lifelong_pose.datasets.options import RealDataOptions
     from lifelong_pose.runner.run import RunConfig, run
     from lifelong_pose.runner.tables import headline, matrix_table, summary_table
 
-    if args.resume and args.out is None:
-        raise ValueError("--resume needs --out: the folder of the run to continue")
+    _stop_on_sigterm()
     out = Path(args.out) if args.out else _default_out(args)
     seeds = args.seeds if args.seeds is not None else [args.seed if args.seed is not None else 0]
     options, plugin_options = _options(args)
     records = []
     for seed in seeds:
         seed_out = out / f"seed-{seed}"
+        if args.resume and not (seed_out / "result.json").exists():
+            print(f"Nothing to resume in {seed_out}: seed {seed} starts from the beginning", file=sys.stderr)
+        if args.overwrite and (seed_out / "result.json").exists():
+            shutil.rmtree(seed_out)
         config = RunConfig(
             scenario=args.scenario,
             strategy=args.strategy,

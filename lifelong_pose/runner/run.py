@@ -18,6 +18,7 @@ that import them from the runner).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from lifelong_pose.datasets.options import RealDataOptions
-from lifelong_pose.runner.checkpoint import load_checkpoint, save_checkpoint, state_bytes
+from lifelong_pose.runner.checkpoint import CHECKPOINT_DIR, load_checkpoint, save_checkpoint, state_bytes
 from lifelong_pose.runner.environment import reset_peak_device_bytes, resolve_device
 from lifelong_pose.runner.record import RESULT_FILE
 from lifelong_pose.runner.run_record import (
@@ -108,7 +109,11 @@ def check_out_dir(out: Path, resume: bool) -> None:
         raise ValueError(f"--out {out} exists and is not a folder")
     existing = out / RESULT_FILE
     if existing.exists() and not resume:
-        raise ValueError(f"{out} already holds a run; pass --resume to continue it, or choose another --out")
+        status = _status_of(existing)
+        raise ValueError(
+            f"{out} already holds a run ({status}); pass --resume to continue it, --overwrite to replace it, "
+            "or choose another --out"
+        )
     if resume and not existing.exists():
         raise ValueError(f"Nothing to resume: {existing} does not exist")
     try:
@@ -118,6 +123,18 @@ def check_out_dir(out: Path, resume: bool) -> None:
         probe.unlink()
     except OSError as error:
         raise ValueError(f"Cannot write to --out {out}: {error.strerror or error}") from None
+    for stale in [*out.glob(".*.tmp"), *(out / CHECKPOINT_DIR).glob(".*.tmp")]:
+        stale.unlink(missing_ok=True)  # an atomic write killed before its rename (kill -9)
+
+
+def _status_of(record_file: Path) -> str:
+    """``failed after 1 of 3 domains: ...``, for the message that refuses to touch a run folder."""
+    try:
+        record = json.loads(record_file.read_text())
+        status = f"{record['status']} after {record['completed_domains']} of {len(record['domains'])} domains"
+        return status + (f": {record['error'][:120]}" if record.get("error") else "")
+    except (OSError, ValueError, KeyError, TypeError):
+        return "its record cannot be read"
 
 
 def scenario_options(config: RunConfig) -> dict[str, Any]:
