@@ -49,13 +49,35 @@ def _draw_3d(ax, X3d: np.ndarray, parents: tuple[int, ...], left: set[int]) -> N
     ax.set_zticks([])
 
 
+MAX_PREVIEW_POSES = 64
+"""More poses per domain than this make an unreadable picture (and a typo's allocation)."""
+
+
+def preview_path(out: str | Path, poses_per_domain: int) -> Path:
+    """The file a preview will write, checked before anything is built (see :func:`render_preview`)."""
+    if not 1 <= poses_per_domain <= MAX_PREVIEW_POSES:
+        raise ValueError(f"--poses must be between 1 and {MAX_PREVIEW_POSES} per domain, got {poses_per_domain}")
+    out = Path(out)
+    if not out.suffix:
+        out = out.with_suffix(".png")
+    if not out.parent.is_dir():
+        raise ValueError(f"cannot write {out}: {out.parent} is not an existing folder")
+    return out
+
+
 def render_preview(scenario: Scenario, out: str | Path, poses_per_domain: int = 4, seed: int = 0) -> Path:
     """Draw, per domain, a few 2D poses as the camera sees them and their 3D skeletons; then the
     distributions that differ between domains (2D scale, root position, depth, bone lengths).
 
     Returns:
-        The path written (PNG, or any format matplotlib infers from the suffix).
+        The path written (PNG, or any format matplotlib infers from the suffix; ``.png`` is added to a
+        name without one, as matplotlib does, so the path printed is the file written).
+
+    Raises:
+        ValueError: ``poses_per_domain`` outside 1..:data:`MAX_PREVIEW_POSES` (drawing nothing is no
+            picture), or an output folder that does not exist or is a file.
     """
+    out = preview_path(out, poses_per_domain)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -63,7 +85,6 @@ def render_preview(scenario: Scenario, out: str | Path, poses_per_domain: int = 
     import pandas as pd
     import seaborn as sns
 
-    out = Path(out)
     rng = np.random.default_rng(seed)
     count = scenario.num_domains
     fig = plt.figure(figsize=(4.2 * count, 12))

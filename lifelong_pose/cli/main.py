@@ -240,8 +240,9 @@ def _sim_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from lifelong_pose.preview import render_preview
+    from lifelong_pose.preview import preview_path, render_preview
 
+    preview_path(args.out, args.poses)  # a bad --out or --poses fails before the scenario is built
     path = render_preview(_make(args), args.out, poses_per_domain=args.poses)
     print(f"Wrote {path}")
     return 0
@@ -308,8 +309,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return handlers[args.command](args)
-    except (RegistryError, ValueError, TypeError, FileNotFoundError, ImportError, FloatingPointError) as error:
+    except (RegistryError, ValueError, TypeError, ImportError, FloatingPointError) as error:
         print(f"lifelong-pose: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a path that is missing, unwritable, or a file where a folder belongs
+        where = f": {error.filename}" if error.filename else ""
+        print(f"lifelong-pose: error: {error.strerror or error}{where}", file=sys.stderr)
         return 2
 
 
