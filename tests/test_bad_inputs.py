@@ -125,3 +125,40 @@ def test_bad_input_is_one_clear_line_and_leaves_nothing(
     assert "Traceback" not in message
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing left behind
     assert not (tmp_path / "RAN").exists()
+
+
+PLUGINS = {
+    "syntax-error": ("def f(:\n    pass\n", "X", "line 1: SyntaxError: invalid syntax"),
+    "raises-at-import": (
+        "raise RuntimeError('my plugin is broken')\n",
+        "X",
+        "line 1: RuntimeError: my plugin is broken",
+    ),
+    "raises-in-training": (
+        "from lifelong_pose.training import LifelongStrategy\n\n"
+        "class Boom(LifelongStrategy):\n"
+        "    def supervised_loss(self, batch, output):\n"
+        "        raise KeyError('no such joint')\n",
+        "Boom",
+        "line 5, in supervised_loss: KeyError: 'no such joint'",
+    ),
+}
+
+
+@pytest.mark.parametrize(("source", "name", "words"), PLUGINS.values(), ids=PLUGINS.keys())
+def test_a_plugins_own_error_is_shown_as_the_plugins(
+    tiny_scenario: str, source: str, name: str, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plugin = tmp_path / "mine.py"
+    plugin.write_text(source)
+    argv = ["run", "--scenario", tiny_scenario, "--strategy", f"{plugin}:{name}", "--out", str(tmp_path / "run")]
+    assert main([*argv, "--epochs", "1", "--quiet", "--no-report", "--device", "cpu", "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"lifelong-pose: error in plugin code {plugin}, {words}"
+    record = tmp_path / "run" / "seed-0" / "result.json"
+    if name == "Boom":  # it failed inside training: the record says so, with the error
+        from lifelong_pose.runner.record import load_record
+
+        assert load_record(record.parent)["status"] == "failed"
+    else:
+        assert not record.exists()

@@ -310,12 +310,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except (RegistryError, ValueError, TypeError, ImportError, FloatingPointError) as error:
-        print(f"lifelong-pose: error: {error}", file=sys.stderr)
+        from lifelong_pose.registry.plugin_errors import print_plugin_error
+
+        if not print_plugin_error(error):
+            print(f"lifelong-pose: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # a path that is missing, unwritable, or a file where a folder belongs
         where = f": {error.filename}" if error.filename else ""
         print(f"lifelong-pose: error: {error.strerror or error}{where}", file=sys.stderr)
         return 2
+    except Exception as error:  # a user's plugin failing (its record, if a run, already says failed)
+        from lifelong_pose.registry.plugin_errors import print_plugin_error
+
+        if print_plugin_error(error):
+            return 2
+        raise  # the suite's own bug: the traceback is what a bug report needs
 
 
 if __name__ == "__main__":
