@@ -353,3 +353,17 @@ def test_lifter_after_rebuilds_the_recorded_lifter_and_its_error(tiny_scenario: 
         assert error_mm == pytest.approx(record["matrices"]["mpjpe"][domain][domain], rel=1e-4)
     with pytest.raises(FileNotFoundError, match=r"domain-03\.pt is missing"):
         lifter_after(tmp_path / "run", record, 3)
+
+
+def test_a_run_failing_before_its_first_record_leaves_no_folder(
+    tiny_scenario: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lifelong_pose.runner.run as runner
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the benchmark could not be built")
+
+    monkeypatch.setattr(runner.RunRecord, "new", broken)
+    with pytest.raises(RuntimeError, match="could not be built"):
+        run(_config(tiny_scenario, tmp_path / "runs" / "x" / "seed-0"))
+    assert not (tmp_path / "runs").exists()

@@ -19,8 +19,10 @@ that import them from the runner).
 from __future__ import annotations
 
 import json
+import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +129,19 @@ def check_out_dir(out: Path, resume: bool) -> None:
         stale.unlink(missing_ok=True)  # an atomic write killed before its rename (kill -9)
 
 
+@contextmanager
+def _removed_if_nothing_recorded(out: Path) -> Iterator[None]:
+    """A run that fails before its first record is written leaves no folder behind (an empty
+    ``seed-0`` under ``runs/`` each time blocked nothing but cluttered); the folders it created go."""
+    created = next((folder for folder in (*reversed(out.parents), out) if not folder.exists()), None)
+    try:
+        yield
+    except BaseException:
+        if created is not None and not (out / RESULT_FILE).exists():
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+
+
 def _status_of(record_file: Path) -> str:
     """``failed after 1 of 3 domains: ...``, for the message that refuses to touch a run folder."""
     try:
@@ -189,39 +204,40 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
             "evaluator": make_evaluator(),
         },
     )
-    check_out_dir(out, config.resume)
+    with _removed_if_nothing_recorded(out):
+        check_out_dir(out, config.resume)
 
-    benchmark = scenario.avalanche_benchmark(strategy.params.receptive_field, target_3d=strategy.reads_target_3d)
-    record = RunRecord.new(config, scenario, strategy, device)
-    start = 0
-    if config.resume:
-        existing = RunRecord.load(out)
-        existing.check_resumable(record, out)
-        if existing.is_complete:
-            progress.close()
-            if config.report and not (out / "report.md").exists():  # a run cut while plotting
-                _report(existing.to_dict(), out)
-            return existing.to_dict()
-        record = existing.resumed_with(record)
-        state, start = _last_readable_checkpoint(out, record.completed_domains, device)
-        record.rewind(start)
-        if state is not None:
-            strategy.load_state_dict(state)
+        benchmark = scenario.avalanche_benchmark(strategy.params.receptive_field, target_3d=strategy.reads_target_3d)
+        record = RunRecord.new(config, scenario, strategy, device)
+        start = 0
+        if config.resume:
+            existing = RunRecord.load(out)
+            existing.check_resumable(record, out)
+            if existing.is_complete:
+                progress.close()
+                if config.report and not (out / "report.md").exists():  # a run cut while plotting
+                    _report(existing.to_dict(), out)
+                return existing.to_dict()
+            record = existing.resumed_with(record)
+            state, start = _last_readable_checkpoint(out, record.completed_domains, device)
+            record.rewind(start)
+            if state is not None:
+                strategy.load_state_dict(state)
 
-    cache, identity = None, None
-    if start == 0:
-        cache, identity, cache_entry = _source_cache_plan(config, scenario, strategy, device)
-        if cache is not None and identity is not None:
-            strategy.cached_source_state = cache.load(identity)
-            cache_entry["used"] = strategy.cached_source_state is not None
-        record.note_source_cache(cache_entry)
-    train_stream, test_stream = list(benchmark.train_stream), list(benchmark.test_stream)
-    progress.bar.total = sum(
-        strategy.steps_for(experience.domain)
-        for experience in train_stream[start:]
-        if not (experience.domain.index == 0 and strategy.cached_source_state is not None)
-    )
-    record.write(out)
+        cache, identity = None, None
+        if start == 0:
+            cache, identity, cache_entry = _source_cache_plan(config, scenario, strategy, device)
+            if cache is not None and identity is not None:
+                strategy.cached_source_state = cache.load(identity)
+                cache_entry["used"] = strategy.cached_source_state is not None
+            record.note_source_cache(cache_entry)
+        train_stream, test_stream = list(benchmark.train_stream), list(benchmark.test_stream)
+        progress.bar.total = sum(
+            strategy.steps_for(experience.domain)
+            for experience in train_stream[start:]
+            if not (experience.domain.index == 0 and strategy.cached_source_state is not None)
+        )
+        record.write(out)
     try:
         tested = _Tested()
         for index in range(start, scenario.num_domains):
