@@ -466,3 +466,41 @@ def test_selection_parts_are_checked_per_dataset() -> None:
         RealDomainSpec(
             "x", "3dhp", layout="common16", train=Selection(part="train"), test=Selection(part="test", takes="last")
         )
+
+
+def test_normalised_2d_where_pixels_belong_is_refused_with_the_statistic(tmp_path: Path) -> None:
+    from lifelong_pose.datasets.check import check_folder
+
+    rf.write_h36m(tmp_path, subjects=("S1",), actions=("Walking",))
+    content = dict(np.load(tmp_path / "data_2d_h36m_gt.npz", allow_pickle=True))
+    positions = content["positions_2d"].item()
+    width = 1000.0  # H3.6M's cameras are 1000 pixels wide: pixels -> [-1, 1]
+    positions["S1"]["Walking"] = [view / width * 2 - 1 for view in positions["S1"]["Walking"]]
+    np.savez(tmp_path / "data_2d_h36m_gt.npz", positions_2d=positions, metadata=content["metadata"])
+    message = r"looks like normalised coordinates \(99th percentile of \|x\| is 0\.\d+\), but this file holds pixels"
+    with pytest.raises(DataFileError, match=message):
+        read_h36m(tmp_path)
+    report = check_folder(tmp_path, ["cross_scenario"], fingerprints=False)
+    assert report.parts[0].status == "corrupt" and report.exit_code == 3
+
+
+def test_pixels_outside_the_image_are_refused(tmp_path: Path) -> None:
+    rf.write_h36m(tmp_path, subjects=("S1",), actions=("Walking",))
+    content = dict(np.load(tmp_path / "data_2d_h36m_gt.npz", allow_pickle=True))
+    positions = content["positions_2d"].item()
+    positions["S1"]["Walking"] = [view * 10 for view in positions["S1"]["Walking"]]  # ten times too far out
+    np.savez(tmp_path / "data_2d_h36m_gt.npz", positions_2d=positions, metadata=content["metadata"])
+    with pytest.raises(DataFileError, match=r"only \d+% of its joints within a 1000x100\d image"):
+        read_h36m(tmp_path)
+
+
+def test_pixels_where_normalised_coordinates_belong_are_refused(tmp_path: Path) -> None:
+    rf.write_pw3d(tmp_path)
+    content = dict(np.load(tmp_path / "data_3dpw_gt_test.npz"))
+    np.savez(
+        tmp_path / "data_3dpw_gt_test.npz",
+        positions_2d=content["positions_2d"] * 540 + 540,
+        positions_3d=content["positions_3d"],
+    )
+    with pytest.raises(DataFileError, match=r"positions_2d looks like pixels \(99th percentile of \|x\| is \d+"):
+        read_pw3d(tmp_path, "test")

@@ -120,6 +120,63 @@ def require_array(value: Any, what: str, path: Path, shape: tuple[int | None, ..
     return array
 
 
+def _spread(x: np.ndarray) -> float:
+    """99th percentile of |coordinate| over observed joints (all-zero joints mark missing ones)."""
+    observed = x[~(x == 0).all(axis=-1)]
+    return float(np.percentile(np.abs(observed), 99)) if observed.size else 0.0
+
+
+NORMALISED_LIMIT = 2.0
+"""Normalised screen coordinates lie within about [-1, 1]: pixel data whose 99th percentile of |x|
+is below this is no camera's pixels."""
+PIXELS_LIMIT = 20.0
+"""Pixels of any camera reach hundreds: normalised data beyond this is pixels (joints a little off
+screen, after distortion, stay far below it)."""
+
+
+def require_pixels(x: np.ndarray, image_size: tuple[int, int], what: str, path: Path) -> None:
+    """Raise unless (N, J, 2) ``x`` is in pixels of a ``(width, height)`` image: not normalised
+    coordinates, and at least 95 % of observed joints within the frame widened by half of it.
+
+    Raises:
+        DataFileError: naming the statistic that decided.
+    """
+    spread = _spread(x)
+    if spread <= NORMALISED_LIMIT:
+        raise DataFileError(
+            f"{path.name}: {what} looks like normalised coordinates (99th percentile of |x| is {spread:.3g}), "
+            f"but this file holds pixels of a {image_size[0]}x{image_size[1]} image. {CHECK_HINT}"
+        )
+    width, height = image_size
+    observed = x[~(x == 0).all(axis=-1)]
+    inside = (
+        (observed[:, 0] >= -width / 2)
+        & (observed[:, 0] <= 1.5 * width)
+        & (observed[:, 1] >= -height / 2)
+        & (observed[:, 1] <= 1.5 * height)
+    )
+    share = float(inside.mean()) if observed.size else 1.0
+    if share < 0.95:
+        raise DataFileError(
+            f"{path.name}: {what} has only {share:.0%} of its joints within a {width}x{height} image "
+            f"(widened by half of it); are these pixels of this camera? {CHECK_HINT}"
+        )
+
+
+def require_normalised(x: np.ndarray, what: str, path: Path) -> None:
+    """Raise unless (N, J, 2) ``x`` is in normalised screen coordinates (within about [-1, 1]).
+
+    Raises:
+        DataFileError: naming the statistic that decided (pixels where normalised belong).
+    """
+    spread = _spread(x)
+    if spread > PIXELS_LIMIT:
+        raise DataFileError(
+            f"{path.name}: {what} looks like pixels (99th percentile of |x| is {spread:.4g}), but this file "
+            f"holds normalised screen coordinates (within about [-1, 1]). {CHECK_HINT}"
+        )
+
+
 def median_bone_length(X: np.ndarray, parents: tuple[int, ...]) -> float:
     """Median length of every bone of every frame of (T, J, 3) joints, in the array's units."""
     children = [c for c, p in enumerate(parents) if p >= 0]

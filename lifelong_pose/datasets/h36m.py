@@ -39,6 +39,7 @@ from lifelong_pose.datasets.files import (
     require_dict,
     require_key,
     require_metres,
+    require_pixels,
 )
 from lifelong_pose.datasets.h36m_cameras import CAMERA_IDS, IMAGE_SIZES, h36m_camera_pose, h36m_intrinsics
 from lifelong_pose.datasets.sequences import PoseSequence
@@ -147,6 +148,9 @@ def read_h36m(root: Path, keypoints: str = "gt", needed_for: str = "Human3.6M") 
                 require_metres(X_world, H36M17.parents, where, path_3d)
                 with reading(path_2d, needed_for):
                     views_2d = _views_2d(content_2d, subject, action, len(cameras), X_world.shape[0], path_2d)
+                    for camera, (x_px, _) in zip(cameras, views_2d, strict=True):
+                        where = f"positions_2d[{subject!r}][{action!r}] of camera {camera.id}"
+                        require_pixels(x_px, camera.image_size, where, path_2d)
                 fps = _fps(content_2d, subject)
                 for camera, (x_px, visible) in zip(cameras, views_2d, strict=True):
                     sequences.append(camera_view(str(subject), str(action), camera, X_world, x_px, visible, fps))

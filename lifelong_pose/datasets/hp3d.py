@@ -62,6 +62,7 @@ from lifelong_pose.datasets.files import (
     require_dict,
     require_key,
     require_metres,
+    require_normalised,
 )
 from lifelong_pose.datasets.fit import consistent_root, fit_intrinsics, fit_root
 from lifelong_pose.datasets.sequences import PoseSequence
@@ -152,6 +153,7 @@ def read_poseaug_file(path: Path, needed_for: str) -> list[PoseSequence]:
         require_metres(X_rel, COMMON16.parents, "pose3d", path)
         n = X_rel.shape[0]
         x_n = require_array(require_key(content, "pose2d", path), "pose2d", path, (n, 16, 2))
+        require_normalised(x_n, "pose2d", path)
         visible = ~(x_n == 0).all(axis=-1)  # PoseAug zeroes masked joints
         X_rel = X_rel - X_rel[:, :1]
         if "camera" in content:

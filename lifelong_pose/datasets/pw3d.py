@@ -26,7 +26,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lifelong_pose.datasets.files import open_npz, reading, require_array, require_key, require_metres
+from lifelong_pose.datasets.files import (
+    open_npz,
+    reading,
+    require_array,
+    require_key,
+    require_metres,
+    require_normalised,
+)
 from lifelong_pose.datasets.fit import consistent_root
 from lifelong_pose.datasets.sequences import PoseSequence
 from lifelong_pose.geometry.camera import image_coordinates
@@ -55,6 +62,7 @@ def read_pw3d(root: Path, part: str, needed_for: str = "3DPW") -> list[PoseSeque
         if part == "test":
             X, x_n = X[:, list(TEST_ORDER)], x_n[:, list(TEST_ORDER)]
         require_metres(X, COMMON16.parents, "positions_3d", path)
+        require_normalised(x_n, "positions_2d", path)
         x_px = image_coordinates(torch.as_tensor(x_n), *IMAGE_SIZE).numpy()
         X = consistent_root(X, x_px, INTRINSICS)
         return [
