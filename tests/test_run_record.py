@@ -183,17 +183,17 @@ def test_resume_refuses_another_run_naming_each_differing_field(tmp_path: Path) 
         stored.check_resumable(asked, tmp_path)
     message = str(error.value)
     assert message.startswith(f"Cannot resume {tmp_path}: it holds a different run (")
-    assert "strategy.params: folder has {'epochs': 2, 'lr': 0.001}, asked {'epochs': 3, 'lr': 0.001}" in message
+    assert "strategy.params.epochs: folder has 2, asked 3" in message and "lr" not in message  # only what differs
     assert "seed: folder has 0, asked 4" in message and "scenario.id" not in message
     assert message.endswith("Resume with the same options, or choose another --out.")
-    with pytest.raises(ValueError, match=r"\(evaluation: folder has"):
+    with pytest.raises(ValueError, match=r"\(evaluation\.\w+: folder has"):
         check_resumable(stored.to_dict(), _new(tmp_path, test_flip=True).to_dict(), tmp_path)
 
 
 def test_an_old_record_resumes_as_the_run_it_was(tmp_path: Path) -> None:
     old = RunRecord.from_dict(_pre_protocol(_new(tmp_path)))
     old.check_resumable(_new(tmp_path), tmp_path)
-    with pytest.raises(ValueError, match="evaluation: folder has"):
+    with pytest.raises(ValueError, match=r"evaluation\.\w+: folder has"):
         old.check_resumable(_new(tmp_path, test_flip=True), tmp_path)
 
 

@@ -121,7 +121,9 @@ def test_resume_refuses_another_run(tiny_scenario: str, tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         run(_config(tiny_scenario, tmp_path / "run", plugins=[_InterruptAt(1)]))
     before = (tmp_path / "run" / "result.json").read_text()
-    with pytest.raises(ValueError, match=r"different run \(strategy.id: folder has oracle-v0, asked source_only-v0"):
+    with pytest.raises(
+        ValueError, match=r'different run \(strategy.id: folder has "oracle-v0", asked "source_only-v0"'
+    ):
         run(_config(tiny_scenario, tmp_path / "run", strategy="source_only", resume=True))
     with pytest.raises(ValueError, match=r"seed: folder has 0, asked 3"):
         run(_config(tiny_scenario, tmp_path / "run", seed=3, resume=True))
@@ -315,7 +317,7 @@ def test_records_from_before_protocols_still_resume(tiny_scenario: str, tmp_path
     path.write_text(json.dumps(old))
     again = run(RunConfig(**{**config.__dict__, "resume": True}))
     assert again["matrices"] == first["matrices"]
-    with pytest.raises(ValueError, match="evaluation: folder has"):
+    with pytest.raises(ValueError, match=r"evaluation\.test_flip: folder has false, asked true"):
         run(RunConfig(**{**config.__dict__, "resume": True, "test_flip": True}))
 
 

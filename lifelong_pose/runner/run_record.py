@@ -59,6 +59,18 @@ IDENTITY_FIELDS: tuple[tuple[str, ...], ...] = (
 STOP_STATUSES = ("interrupted", "failed")
 
 
+def _differences(where: str, old: Any, new: Any) -> list[str]:
+    """``"where.key: folder has X, asked Y"`` for each differing leaf: a long option dict names the
+    key that differs instead of being cut short."""
+    if old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [
+            line for key in sorted({*old, *new}) for line in _differences(f"{where}.{key}", old.get(key), new.get(key))
+        ]
+    return [f"{where}: folder has {json.dumps(old)[:200]}, asked {json.dumps(new)[:200]}"]
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -313,12 +325,9 @@ class RunRecord:
         as ``"strategy.id: folder has X, asked Y"``; empty when they describe the same run."""
         stored = self.migrated()._data
         fresh = json.loads(json.dumps(asked._data))  # compare as stored: tuples become lists
-        differences = []
+        differences: list[str] = []
         for path in IDENTITY_FIELDS:
-            old, new = _get(stored, path), _get(fresh, path)
-            if old != new:
-                shown_old, shown_new = (str(v)[:80] for v in (old, new))
-                differences.append(f"{'.'.join(path)}: folder has {shown_old}, asked {shown_new}")
+            differences += _differences(".".join(path), _get(stored, path), _get(fresh, path))
         return differences
 
     def check_resumable(self, asked: RunRecord, out: Path) -> None:
