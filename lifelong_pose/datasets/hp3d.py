@@ -63,6 +63,7 @@ from lifelong_pose.datasets.files import (
     require_key,
     require_metres,
     require_normalised,
+    require_pixels,
 )
 from lifelong_pose.datasets.fit import consistent_root, fit_intrinsics, fit_root
 from lifelong_pose.datasets.sequences import PoseSequence
@@ -115,6 +116,7 @@ def _pstmo_test(path: Path, needed_for: str) -> list[PoseSequence]:
         X = X[:, list(HP3D17_TO_H36M17)] / 1000.0
         require_metres(X, H36M17.parents, f"data[{name!r}]['data_3d'] / 1000", path)
         K, size = test_camera(name, path)
+        require_pixels(x_px, size, f"data[{name!r}]['data_2d']", path)
         x_px = x_px[:, list(HP3D17_TO_H36M17)]
         sequences.append(PoseSequence(name, "test", name, x_px, X, K, size, "h36m17", TEST_FPS, valid=valid > 0))
     return sequences
@@ -135,6 +137,7 @@ def _adaptpose_test(path: Path, needed_for: str) -> list[PoseSequence]:
         if name in ("TS3", "TS4"):
             valid[:100] = False
         K, size = test_camera(name, path)
+        require_pixels(x_px, size, f"positions_2d[{name!r}]", path)
         X = consistent_root(X, x_px, K)  # AdaptPose's loader subtracts the root: it may be stored relative
         sequences.append(PoseSequence(name, "test", name, x_px, X, K, size, "common16", TEST_FPS, valid=valid))
     return sequences
@@ -202,6 +205,7 @@ def _pstmo_train(path: Path, needed_for: str) -> list[PoseSequence]:
             X = X[:, list(HP3D17_TO_H36M17)] / 1000.0
             require_metres(X, H36M17.parents, f"{where}['data_3d'] / 1000", path)
             x_px = x_px[:, list(HP3D17_TO_H36M17)]
+            require_pixels(x_px, (2048, 2048), f"{where}['data_2d']", path)
             try:
                 K, residual = fit_intrinsics(X, x_px)
             except ValueError as error:
@@ -225,6 +229,7 @@ def _adaptpose_train(path: Path, needed_for: str) -> list[PoseSequence]:
             for camera in sorted(cameras, key=str):
                 where = f"positions_2d[{subject!r}][{take!r}][{camera!r}]"
                 x_px = require_array(cameras[camera], where, path, (None, 16, 2))[:, list(ADAPTPOSE_TRAIN_ORDER)]
+                require_pixels(x_px, (2048, 2048), where, path)
                 sequences.append(
                     PoseSequence(
                         str(subject), str(take), str(camera), x_px.astype(np.float32), None, _STUDIO, (2048, 2048),
