@@ -35,7 +35,8 @@ def main() -> None:
         curves = np.array([record["losses"][args.domain]["terms"][name]["curve"] for record in records], dtype=float)
         mean, std = curves.mean(axis=0), curves.std(axis=0, ddof=1) if len(records) > 1 else np.zeros(curves.shape[1])
         rows.append([name, *(f"{m:.3g} ± {s:.2g}" for m, s in zip(mean, std, strict=True))])
-    headers = ["term", *(f"{10 * i}-{10 * (i + 1)} %" for i in range(len(rows[0]) - 1))]
+    parts = len(rows[0]) - 1  # ten, or the number of steps when a domain had fewer
+    headers = ["term", *(f"{100 * i // parts}-{100 * (i + 1) // parts} %" for i in range(parts))]
     table = tabulate(rows, headers=headers, tablefmt="github")
     seeds = ", ".join(str(record["seed"]) for record in records)
     lines = [
