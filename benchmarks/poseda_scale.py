@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from results_file import write_results  # benchmarks/ is on sys.path when a script runs
+from strategy_table import add_budget_arguments, budget_suffix
 from tabulate import tabulate
 
 import lifelong_pose as lp
@@ -51,12 +52,14 @@ def main() -> None:
     parser.add_argument("--runs", default="runs/poseda_table")
     parser.add_argument("--scenario", default="cross_scenario")
     parser.add_argument("--results", default=None, help="default: benchmarks/results/poseda_scale_SCENARIO.md")
+    add_budget_arguments(parser)  # the budgets the table ran with, which name its folders
     args = parser.parse_args()
     results = args.results or str(Path(__file__).parent / "results" / f"poseda_scale_{args.scenario}.md")
     scenario = lp.make(args.scenario)
     table = []
     for row in ROWS:
-        runs = sorted((Path(args.runs) / args.scenario / row).glob("seed-*"))
+        folder = Path(args.runs) / args.scenario / (row + budget_suffix(args.steps, args.adapt_steps))
+        runs = sorted(folder.glob("seed-*"))
         if not runs:
             continue
         per_seed = np.asarray([size_ratios(run, scenario) for run in runs])  # (seeds, targets)

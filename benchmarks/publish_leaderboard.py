@@ -24,7 +24,7 @@ from pathlib import Path
 from dakpose_table import ROWS as DAKPOSE_ROWS  # benchmarks/ is on sys.path when a script runs
 from diffusion_replay_table import ROWS as DIFFUSION_REPLAY_ROWS
 from poseda_table import ROWS as POSEDA_ROWS
-from strategy_table import Row, add_budget_arguments, run_row
+from strategy_table import Row, add_budget_arguments, row_folder, run_row
 
 from lifelong_pose.cli.run import parse_seeds
 from lifelong_pose.leaderboard import Board, EntryError, reported_entries
@@ -70,7 +70,7 @@ def main() -> int:
                 continue
             if configuration_key(run_configuration(finished[0])) in on_board:
                 continue
-            folder = Path(args.out) / scenario / name.replace(" ", "_").replace("+", "plus")
+            folder = row_folder(Path(args.out), scenario, name, args.steps, args.adapt_steps)
             for path in board.add([folder], allow_few_seeds=args.allow_few_seeds):
                 print(f"filed {path.relative_to(board.root)}", flush=True)
     fresh = [entry for entry in reported_entries(ROOT / "leaderboard" / "papers.json") if entry["key"] not in on_board]

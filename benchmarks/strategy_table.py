@@ -108,6 +108,18 @@ def target_error(record: dict[str, Any]) -> float:
     return float(np.diag(R)[1:].mean())
 
 
+def row_folder(out: Path, scenario: str, name: str, steps: int | None = None, adapt_steps: int | None = None) -> Path:
+    """Where a row's seed folders go; a changed budget gets its own folder (a run of another budget
+    cannot be resumed, and must not be mistaken for this one)."""
+    return out / scenario / (name.replace(" ", "_").replace("+", "plus") + budget_suffix(steps, adapt_steps))
+
+
+def budget_suffix(steps: int | None, adapt_steps: int | None) -> str:
+    """``__steps20__adapt5`` for changed budgets, empty for the defaults."""
+    suffix = f"__steps{steps}" if steps is not None else ""
+    return suffix + (f"__adapt{adapt_steps}" if adapt_steps is not None else "")
+
+
 def run_row(
     scenario: str,
     name: str,
@@ -126,7 +138,7 @@ def run_row(
     strategy, options, plugins = row
     records = []
     for seed in seeds:
-        folder = out / scenario / name.replace(" ", "_").replace("+", "plus") / f"seed-{seed}"
+        folder = row_folder(out, scenario, name, steps, adapt_steps) / f"seed-{seed}"
         resume = (folder / "result.json").exists()
         existing = load_record(folder) if resume else None
         if existing is not None and existing["status"] == "failed":

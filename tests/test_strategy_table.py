@@ -9,7 +9,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from strategy_table import failures, hardware, per_target_table, summary_row, table_command, target_error
+from strategy_table import (
+    failures,
+    hardware,
+    per_target_table,
+    row_folder,
+    summary_row,
+    table_command,
+    target_error,
+)
 
 
 def _record(seed: int, R: list[list[float]], status: str = "complete", strategy: str = "poseda-v0") -> dict[str, Any]:
@@ -91,3 +99,10 @@ def test_table_command_names_every_departure_from_the_defaults() -> None:
 
 def test_hardware_says_what_made_a_table() -> None:
     assert hardware("cpu").endswith("-core CPU")
+
+
+def test_a_changed_budget_gets_its_own_folder() -> None:
+    out = Path("runs")
+    assert row_folder(out, "cross_dataset", "poseda + ema") == out / "cross_dataset" / "poseda_plus_ema"
+    assert row_folder(out, "cross_dataset", "dakpose", 2400) == out / "cross_dataset" / "dakpose__steps2400"
+    assert row_folder(out, "x", "a b", 20, 5) == out / "x" / "a_b__steps20__adapt5"
