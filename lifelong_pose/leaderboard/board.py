@@ -42,7 +42,7 @@ class Filed:
 
 def slug(text: str) -> str:
     """A file-name-safe form of an entry's name."""
-    return re.sub(r"[^A-Za-z0-9.=-]+", "_", text).strip("_")[:80] or "entry"
+    return re.sub(r"[^A-Za-z0-9.=-]+", "_", text).strip("_")[:150] or "entry"
 
 
 def find_records(folders: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
