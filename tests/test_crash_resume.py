@@ -1,10 +1,10 @@
 """kill -9 at three points of a multi-domain run, ``--resume`` each time: the matrices of an uninterrupted run.
 
-The run is a real ``lifelong-pose run`` process on the tiny three-domain stream. Each kill lands a
-random 0-2 s after the process has written its record (so while a domain trains, is tested or
-is being checkpointed), with no chance to clean up: half-written files, a record saying
-``running``. The next start must cope (stale temporary files removed, a corrupt checkpoint set
-aside) and the finished matrices must equal those of a run never killed.
+The run is a real ``lifelong-pose run`` process on the tiny three-domain stream. The first kill
+lands 0-0.3 s after the process has written its record (the source is training), each later one
+0-0.3 s after a new checkpoint appears (the next domain is training), with no chance to clean up:
+half-written files, a record saying ``running``. The next start must cope (stale temporary files
+removed, a corrupt checkpoint set aside) and the finished matrices must equal a run never killed.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ def _start(out: Path, resume: bool, log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stream)
 
 
+def _checkpoints(out: Path) -> int:
+    return len(list((out / "seed-0" / "checkpoints").glob("domain-*.pt")))
+
+
 def _written_at(record: Path) -> int:
     return record.stat().st_mtime_ns if record.exists() else 0
 
@@ -49,13 +53,18 @@ def test_kill_9_at_three_points_then_resume_gives_the_uninterrupted_matrices(tmp
     out, record = tmp_path / "killed", tmp_path / "killed" / "seed-0" / "result.json"
     rng = random.Random(0)
     kills = []
-    for _ in range(3):
-        before = _written_at(record)
+    for attempt in range(3):
+        written, saved = _written_at(record), _checkpoints(out)
         process = _start(out, resume=record.exists(), log=log)
         deadline = time.monotonic() + 300
-        while _written_at(record) == before and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 2.0))
+        while process.poll() is None and time.monotonic() < deadline:
+            # the first kill lands while the source trains; each later one in the domain after the
+            # newest checkpoint, so every kill cuts a domain short whatever the machine's speed
+            started = _written_at(record) != written if attempt == 0 else _checkpoints(out) > saved
+            if started:
+                break
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.3))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             process.wait()
