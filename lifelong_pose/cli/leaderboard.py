@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from lifelong_pose.metrics.table import METRIC_KEYS
+
 DEFAULT_BOARD = "leaderboard"
-METRICS = ("mpjpe", "pa_mpjpe", "pck", "auc")
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +15,7 @@ def _filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default=None, choices=["sim", "real"], help="only this data backend")
     parser.add_argument("--profile", default=None, choices=["quick", "paper"], help="only this profile")
     parser.add_argument(
-        "--metric", default="mpjpe", choices=METRICS, help="metric family of the figures (default: mpjpe)"
+        "--metric", default="mpjpe", choices=METRIC_KEYS, help="metric family of the figures (default: mpjpe)"
     )
 
 

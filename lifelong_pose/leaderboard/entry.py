@@ -350,19 +350,15 @@ def recompute(entry: Mapping[str, Any]) -> list[str]:
     across seeds, mean, std and count. An empty list: every figure follows from the matrices.
     """
     problems = []
+    seed_figures = []
     for run in entry["seeds"]:
+        computed = {m: summarize(run["matrices"][m], metric_spec(m).lower_is_better) for m in METRIC_KEYS}
+        seed_figures.append({"figures": computed})
         for metric in METRIC_KEYS:
-            computed = summarize(run["matrices"][metric], metric_spec(metric).lower_is_better)
             for figure in FIGURES:
-                stored = run["figures"][metric][figure]
-                if _differs(stored, computed[figure]):
-                    problems.append(
-                        f"seed {run['seed']} {metric} {figure}: stored {stored}, matrices give {computed[figure]}"
-                    )
-    seed_figures = [
-        {"figures": {m: summarize(run["matrices"][m], metric_spec(m).lower_is_better) for m in METRIC_KEYS}}
-        for run in entry["seeds"]
-    ]
+                stored, value = run["figures"][metric][figure], computed[metric][figure]
+                if _differs(stored, value):
+                    problems.append(f"seed {run['seed']} {metric} {figure}: stored {stored}, matrices give {value}")
     expected = aggregate_figures(seed_figures)
     for metric in METRIC_KEYS:
         for figure in FIGURES:
