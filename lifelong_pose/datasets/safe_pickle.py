@@ -12,7 +12,6 @@ torch's own restricted unpickler.
 
 from __future__ import annotations
 
-import io
 import pickle
 import zipfile
 from pathlib import Path
@@ -57,31 +56,22 @@ class RestrictedUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def loads(data: bytes, source: str) -> Any:
-    """Unpickle ``data`` with :class:`RestrictedUnpickler`.
-
-    Raises:
-        UnsafePickleError: a refused global (nothing was run).
-        pickle.UnpicklingError, EOFError: not a pickle, or a truncated one.
-    """
-    return RestrictedUnpickler(io.BytesIO(data), source).load()
-
-
 def _read_member(archive: zipfile.ZipFile, member: str, source: str) -> np.ndarray:
+    """One ``.npy`` member, streamed from the archive as ``np.load`` streams it (no copy of its bytes)."""
+    name = member[:-4]
     with archive.open(member) as handle:
-        raw = handle.read()
-    stream = io.BytesIO(raw)
-    version = npy_format.read_magic(stream)
-    read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
-    shape, _, dtype = read_header(stream)
-    if not dtype.hasobject:
-        return npy_format.read_array(io.BytesIO(raw), allow_pickle=False)
-    array = RestrictedUnpickler(stream, f"{source} (array {member[:-4]!r})").load()
-    if not isinstance(array, np.ndarray):
-        raise UnsafePickleError(f"{source}: array {member[:-4]!r} unpickles to {type(array).__name__}, not an array")
-    if array.shape != tuple(shape):
-        raise ValueError(f"{source}: array {member[:-4]!r} has shape {array.shape}, its header says {shape}")
-    return array
+        version = npy_format.read_magic(handle)
+        read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+        shape, _, dtype = read_header(handle)
+        if dtype.hasobject:  # the pickle follows the header
+            array = RestrictedUnpickler(handle, f"{source} (array {name!r})").load()
+            if not isinstance(array, np.ndarray):
+                raise UnsafePickleError(f"{source}: array {name!r} unpickles to {type(array).__name__}, not an array")
+            if array.shape != tuple(shape):
+                raise ValueError(f"{source}: array {name!r} has shape {array.shape}, its header says {shape}")
+            return array
+    with archive.open(member) as handle:  # plain data: numpy's own reader, pickles refused
+        return npy_format.read_array(handle, allow_pickle=False)
 
 
 def load_npz(path: Path | str) -> dict[str, np.ndarray]:
