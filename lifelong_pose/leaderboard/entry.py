@@ -24,8 +24,9 @@ from typing import Any
 
 import jsonschema
 
-from lifelong_pose.metrics.matrix import FIGURES, mean_std, summarize
+from lifelong_pose.metrics.matrix import FIGURES, summarize
 from lifelong_pose.metrics.table import METRIC_KEYS, metric_spec
+from lifelong_pose.runner.run_record import figures_over_seeds
 
 ENTRY_SCHEMA_ID = "lifelong-pose/leaderboard-entry/v1"
 MIN_SEEDS = 3
@@ -247,17 +248,6 @@ def run_configuration(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def aggregate_figures(seed_runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Mean, sample std (ddof 1) and count over seeds of every figure of every metric."""
-    out: dict[str, Any] = {}
-    for metric in METRIC_KEYS:
-        out[metric] = {}
-        for figure in FIGURES:
-            mean, std, n = mean_std([run["figures"][metric][figure] for run in seed_runs])
-            out[metric][figure] = {"mean": mean, "std": std, "n": n}
-    return out
-
-
 def check_complete(record: Mapping[str, Any], where: str) -> None:
     """Refuse a record that is not ``complete``: an interrupted, failed or running run misleads.
 
@@ -317,7 +307,7 @@ def entry_from_records(
         "domains": list(first["domains"]),
         "seeds": seed_runs,
         "few_seeds": len(records) < MIN_SEEDS,
-        "figures": aggregate_figures(seed_runs),
+        "figures": figures_over_seeds(seed_runs),
         "resources": {
             "parameters": resources["parameters"],
             "extra_parameters": resources.get("extra_parameters", 0),
@@ -359,7 +349,7 @@ def recompute(entry: Mapping[str, Any]) -> list[str]:
                 stored, value = run["figures"][metric][figure], computed[metric][figure]
                 if _differs(stored, value):
                     problems.append(f"seed {run['seed']} {metric} {figure}: stored {stored}, matrices give {value}")
-    expected = aggregate_figures(seed_figures)
+    expected = figures_over_seeds(seed_figures)
     for metric in METRIC_KEYS:
         for figure in FIGURES:
             stored, computed = entry["figures"][metric][figure], expected[metric][figure]

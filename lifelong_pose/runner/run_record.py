@@ -492,6 +492,20 @@ def _as_dict(record: Mapping[str, Any] | RunRecord) -> Mapping[str, Any]:
     return record._data if isinstance(record, RunRecord) else record
 
 
+def figures_over_seeds(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Mean, sample std (ddof 1) and count over seeds of every figure of every metric
+    (``runs``: anything with a record's ``figures``); what a summary and a leaderboard entry store."""
+    from lifelong_pose.metrics.matrix import mean_std
+
+    out: dict[str, Any] = {}
+    for metric in METRIC_KEYS:
+        out[metric] = {}
+        for figure in FIGURES:
+            mean, std, n = mean_std([run["figures"][metric][figure] for run in runs])
+            out[metric][figure] = {"mean": mean, "std": std, "n": n}
+    return out
+
+
 def seed_summary(records: Sequence[Mapping[str, Any] | RunRecord]) -> dict[str, Any]:
     """Mean and sample std (ddof 1) over seeds of every figure and matrix cell, as ``summary.json``.
 
@@ -508,8 +522,6 @@ def seed_summary(records: Sequence[Mapping[str, Any] | RunRecord]) -> dict[str, 
     """
     import numpy as np
 
-    from lifelong_pose.metrics.matrix import mean_std
-
     runs = [_as_dict(record) for record in records]
     if len(runs) < 2:
         raise ValueError(f"a seed summary needs two or more records, got {len(runs)}")
@@ -523,12 +535,8 @@ def seed_summary(records: Sequence[Mapping[str, Any] | RunRecord]) -> dict[str, 
                     f"seed {run['seed']} has {'.'.join(path)} {_get(run, path)}, seed {first['seed']} has "
                     f"{_get(first, path)}; a summary is over seeds of one run"
                 )
-    figures: dict[str, Any] = {}
+    figures = figures_over_seeds(runs)
     for metric in METRIC_KEYS:
-        figures[metric] = {}
-        for figure in FIGURES:
-            mean, std, n = mean_std([run["figures"][metric][figure] for run in runs])
-            figures[metric][figure] = {"mean": mean, "std": std, "n": n}
         figures[metric]["lower_is_better"] = first["figures"][metric]["lower_is_better"]
     matrices = {}
     for metric in METRIC_KEYS:
@@ -565,6 +573,7 @@ __all__ = [
     "RunRecord",
     "check_resumable",
     "evaluation_settings",
+    "figures_over_seeds",
     "seed_summary",
     "with_pre_protocol_defaults",
     "write_seed_summary",
