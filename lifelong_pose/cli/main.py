@@ -22,6 +22,7 @@ from lifelong_pose.cli.data import (
 )
 from lifelong_pose.cli.leaderboard import add_leaderboard_parser, leaderboard_command
 from lifelong_pose.cli.run import add_run_parser, run_command
+from lifelong_pose.cli.sweep import add_sweep_parser, sweep_command
 from lifelong_pose.registry import RegistryError, lifter_registry, plugin_registry, scenario_registry, strategy_registry
 
 
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_commands(data_commands)
 
     add_run_parser(commands)
+    add_sweep_parser(commands)
     add_leaderboard_parser(commands)
 
     conformance = commands.add_parser(
@@ -303,6 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "describe": _describe,
         "data": lambda args: data_handlers[args.data_command](args),
         "run": run_command,
+        "sweep": sweep_command,
         "cache": _cache,
         "check": _conformance,
         "leaderboard": leaderboard_command,
