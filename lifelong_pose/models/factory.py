@@ -32,6 +32,9 @@ class Lifter(nn.Module):
     """
 
     name: ClassVar[str] = ""
+    sequence_path: ClassVar[bool] = False
+    """True where :meth:`forward_sequence` shares work between neighbouring frames (dilated
+    convolutions): the engine then tests whole sequences with it instead of window by window."""
     size_names: ClassVar[tuple[str, ...]] = ()  # constructor sizes, stored under the same attribute names
 
     def __init__(self, num_joints: int, receptive_field: int) -> None:

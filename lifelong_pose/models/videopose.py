@@ -8,8 +8,8 @@
   (VideoPose3D's ``TemporalModelOptimized1f``).
 * ``forward_sequence`` on whole sequences uses the same weights as *dilated* convolutions, sharing
   work between neighbouring frames, for inference over whole sequences (VideoPose3D's
-  ``TemporalModel``). The runner evaluates on windows like every other lifter, which keeps one
-  evaluation path for all lifters at the cost of repeating work at large receptive fields.
+  ``TemporalModel``). The engine tests with it (``sequence_path``): whole test sequences, edge
+  padded, in one pass per chunk (:mod:`lifelong_pose.data.sequence_batches`).
 
 Causal (real-time) mode is not implemented: every window is centred on the frame it predicts.
 """
@@ -50,6 +50,7 @@ class VideoPose3D(Lifter):
     """
 
     name = "videopose"
+    sequence_path = True
     size_names = ("channels", "dropout")
 
     def __init__(

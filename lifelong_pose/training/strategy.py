@@ -36,7 +36,7 @@ What the base changes in the template, and why:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -47,6 +47,7 @@ from avalanche.training.templates import SupervisedTemplate
 
 from lifelong_pose.data.batch import PoseBatch
 from lifelong_pose.data.batches import TensorBatches
+from lifelong_pose.data.sequence_batches import SequenceBatches, SequenceChunk
 from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.metrics.pose import mpjpe
 from lifelong_pose.training.evaluation import make_evaluator
@@ -123,6 +124,7 @@ class LifelongStrategy(SupervisedTemplate):
     keeps_source_data: ClassVar[bool] = False
     uses_target_data: ClassVar[bool] = True
     shares_source_training: ClassVar[bool] = True
+    window_tests: bool = False
 
     def __init__(
         self,
@@ -402,13 +404,27 @@ class LifelongStrategy(SupervisedTemplate):
             )
         self.dataloader = self.domain_batches()
 
+    @property
+    def tests_sequences(self) -> bool:
+        """Test whole sequences in one dilated pass (:class:`SequenceBatches`) rather than window by window.
+
+        True for a temporal lifter with a sequence path (VideoPose3D); the frames see the same 2D
+        either way, and the errors agree to float32 rounding (the two paths sum in other orders).
+        ``window_tests`` set on the strategy forces the window path (the speed benchmark's reference).
+        """
+        lifter = self.model
+        return (
+            not self.window_tests and self.params.receptive_field > 1 and bool(getattr(lifter, "sequence_path", False))
+        )
+
     def make_eval_dataloader(self, **kwargs: Any) -> None:
         assert self.experience is not None
-        self.dataloader = TensorBatches(
-            self.domain_tensors(self.experience.tensors),
-            receptive_field=self.params.receptive_field,
-            batch_size=self.eval_mb_size,
-        )
+        data = self.domain_tensors(self.experience.tensors)
+        receptive_field, size = self.params.receptive_field, self.eval_mb_size
+        if self.tests_sequences:
+            self.dataloader = SequenceBatches(data, receptive_field=receptive_field, frames_per_chunk=size)
+        else:
+            self.dataloader = TensorBatches(data, receptive_field=receptive_field, batch_size=size)
 
     def eval_dataset_adaptation(self, **kwargs: Any) -> None:
         assert self.experience is not None
@@ -433,7 +449,9 @@ class LifelongStrategy(SupervisedTemplate):
     # -- mini-batch ---------------------------------------------------------------------------
     def _unpack_minibatch(self) -> None:
         """The batch on the device (Avalanche's version indexes a tuple)."""
-        assert isinstance(self.mbatch, PoseBatch), f"batches are PoseBatch objects, got {type(self.mbatch).__name__}"
+        assert isinstance(self.mbatch, PoseBatch | SequenceChunk), (
+            f"batches are PoseBatch (or, when testing, SequenceChunk) objects, got {type(self.mbatch).__name__}"
+        )
         self.mbatch = self.mbatch.to(self.device)
 
     def _before_training_iteration(self, **kwargs: Any) -> None:
@@ -470,26 +488,39 @@ class LifelongStrategy(SupervisedTemplate):
 
     @property
     def mb_x(self) -> torch.Tensor:
-        """(B, T, J, 2) 2D windows of the current batch (for Avalanche and plugins)."""
-        assert isinstance(self.mbatch, PoseBatch)
+        """(B, T, J, 2) 2D windows of the current batch (for Avalanche and plugins); when testing
+        sequences, the chunk's (1, L, J, 2) padded sequences."""
+        assert isinstance(self.mbatch, PoseBatch | SequenceChunk)
         return self.mbatch.x2d
 
     @property
     def mb_y(self) -> torch.Tensor | None:
         """(B, J, 3) root-relative 3D in metres, or None for an unlabelled batch."""
-        assert isinstance(self.mbatch, PoseBatch)
+        assert isinstance(self.mbatch, PoseBatch | SequenceChunk)
         return self.mbatch.X3d
 
     @property
     def mb_task_id(self) -> torch.Tensor:
-        assert isinstance(self.mbatch, PoseBatch)
-        return self.mbatch.task
+        assert isinstance(self.mbatch, PoseBatch | SequenceChunk)
+        return torch.zeros(len(self.mbatch), dtype=torch.long, device=self.mbatch.x2d.device)
 
     def forward(self) -> torch.Tensor:
         if not self.is_training:
-            return self.flip_averaged(self.mb_x) if self.context.test_flip else self.model(self.mb_x)
+            return self.test_output(self.mbatch)
         assert isinstance(self.mbatch, PoseBatch)
         return self.training_output(self.mbatch)
+
+    def test_output(self, batch: PoseBatch | SequenceChunk) -> torch.Tensor:
+        """The (B, J, 3) prediction the metrics score: windows through the lifter, or a chunk of
+        sequences through its sequence path, each flip-averaged when the run tests with flips."""
+        if isinstance(batch, SequenceChunk):
+
+            def predict(x2d: torch.Tensor) -> torch.Tensor:
+                return self.model.forward_sequence(x2d)[:, batch.positions].flatten(0, 1)
+
+        else:
+            predict = self.model
+        return self.flip_averaged(batch.x2d, predict) if self.context.test_flip else predict(batch.x2d)
 
     def training_output(self, batch: PoseBatch) -> torch.Tensor:
         """What the lifter outputs on a training batch, handed to the loss hooks as ``output``.
@@ -499,13 +530,20 @@ class LifelongStrategy(SupervisedTemplate):
         """
         return self.model(batch.x2d)
 
-    def flip_averaged(self, x2d: torch.Tensor) -> torch.Tensor:
-        """Test-time flip augmentation: mean of ``P(x)`` and ``flip(P(flip(x)))`` in one batched pass."""
+    def flip_averaged(
+        self, x2d: torch.Tensor, predict: Callable[[torch.Tensor], torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """Test-time flip augmentation: mean of ``P(x)`` and ``flip(P(flip(x)))`` in one batched pass.
+
+        ``predict`` maps a batch of 2D (windows or sequences) to its poses, first the batch's then
+        the mirrored one's (the lifter by default).
+        """
         from lifelong_pose.geometry.transforms import flip_horizontally
 
+        predict = self.model if predict is None else predict
         layout = get_layout(self.context.layout)
-        both = self.model(torch.cat([x2d, flip_horizontally(x2d, layout)]))
-        direct, mirrored = both.split(x2d.shape[0])
+        both = predict(torch.cat([x2d, flip_horizontally(x2d, layout)]))
+        direct, mirrored = both.chunk(2)
         return (direct + flip_horizontally(mirrored, layout)) / 2
 
     def _after_training_iteration(self, **kwargs: Any) -> None:
@@ -559,7 +597,7 @@ class LifelongStrategy(SupervisedTemplate):
         """The loss of the current batch: :meth:`batch_loss` in training; the plain pose loss when
         testing (Avalanche computes one per test batch; a method's training objective, with its
         augmentors and auxiliary networks, has no business there)."""
-        assert isinstance(self.mbatch, PoseBatch)
+        assert isinstance(self.mbatch, PoseBatch | SequenceChunk)
         if not self.is_training:
             assert self.mbatch.X3d is not None, "test splits carry 3D"
             return self.pose_loss(self.mb_output, self.mbatch.X3d)
