@@ -232,3 +232,27 @@ def test_a_run_failing_in_a_worker_is_recorded_failed_and_the_sweep_goes_on(tmp_
     by_row = {name.split("/")[1].split("-")[0]: record for name, record in records.items()}
     assert by_row["source_only"]["status"] == "complete"
     assert by_row["diverging"]["status"] == "failed" and "diverged" in by_row["diverging"]["error"]
+
+
+def test_a_run_folder_is_locked_while_a_worker_writes_it(tmp_path: Path) -> None:
+    """A rerun's worker waits for a killed sweep's dying worker to release the cell's folder."""
+    from lifelong_pose.sweep.task import _folder_lock
+
+    folder = tmp_path / "row" / "seed-0"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom pathlib import Path\nfrom lifelong_pose.sweep.task import _folder_lock\n"
+            f"with _folder_lock(Path({str(folder)!r})):\n    print('held', flush=True)\n    time.sleep(1.5)\n",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+    started = time.monotonic()
+    with _folder_lock(folder):
+        waited = time.monotonic() - started
+    holder.wait(timeout=30)
+    assert waited > 0.5  # it waited for the holder to let go
+    with _folder_lock(folder):  # and the lock is free again once released
+        pass

@@ -7,6 +7,8 @@ needs travels as plain data (:class:`RunTask`), never as objects holding torch s
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,11 +77,31 @@ def execute(task: RunTask) -> dict[str, Any]:
         options=dict(task.options),
         plugin_ids=task.plugins,
         plugin_options={name: dict(options) for name, options in task.plugin_options.items()},
-        resume=(folder / RESULT_FILE).exists(),
         progress=False,
     )
-    try:
-        record = run(config)
-    except Exception as error:  # the run's own failure: reported per run, the sweep goes on
-        return outcome(task, "failed", time.perf_counter() - started, f"{type(error).__name__}: {error}")
+    with _folder_lock(folder):
+        config.resume = (folder / RESULT_FILE).exists()  # decided once the folder is ours
+        try:
+            record = run(config)
+        except Exception as error:  # the run's own failure: reported per run, the sweep goes on
+            return outcome(task, "failed", time.perf_counter() - started, f"{type(error).__name__}: {error}")
     return outcome(task, record["status"], time.perf_counter() - started, summary=record.get("summary"))
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the run folder while the run writes it.
+
+    A worker of a killed sweep lives on for a few seconds, until the death of its node's raylet
+    reaches it; a rerun's worker for the same cell waits here until that one is gone (the kernel
+    drops a dead process's lock), instead of resuming a folder another process is still writing.
+    """
+    import fcntl
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with (folder.parent / f".{folder.name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
