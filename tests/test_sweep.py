@@ -109,6 +109,8 @@ def test_unknown_ids_and_repeated_rows_are_refused_before_ray(tmp_path: Path) ->
         _grid(tmp_path, strategies=["posedaa"]).check()
     with pytest.raises(SweepError, match="repeats the row name"):
         _grid(tmp_path, strategies=["poseda", "poseda"]).check()
+    with pytest.raises(SweepError, match="--gpus-per-run 1"):
+        _grid(tmp_path, device="cuda").check()
     with pytest.raises(SweepError, match="not valid YAML"):
         _grid(tmp_path, text="scenarios: [cross_dataset\n")
 

@@ -157,6 +157,11 @@ class Grid:
                 raise SweepError(f"the grid repeats the {name}(s) {repeated}; give each once (name rows with 'name:')")
         if self.profile not in PROFILES:
             raise SweepError(f"profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
+        if self.device.startswith("cuda") and self.gpus <= 0:
+            raise SweepError(
+                f"device {self.device!r} needs a GPU per run, but runs declare gpus={self.gpus:g}: Ray would hide "
+                "every GPU from them; give --gpus-per-run 1 (or a fraction, to share one)"
+            )
         if not (self.cpus > 0 and self.gpus >= 0):
             raise SweepError(f"each run needs cpus > 0 and gpus >= 0, got cpus={self.cpus}, gpus={self.gpus}")
         for scenario in self.scenarios:
