@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from lifelong_pose.runner.checkpoint import atomic_write_json
 from lifelong_pose.runner.record import RESULT_FILE
 from lifelong_pose.sweep.grid import Grid, Run
 from lifelong_pose.sweep.task import RunTask, outcome
@@ -207,10 +208,7 @@ def _write_state(grid: Grid, runs: list[Run], outcomes: dict[int, dict[str, Any]
         cell = {"scenario": run.scenario, "row": run.row.name, "seed": run.seed, "folder": str(run.folder)}
         cells.append(cell | (outcomes.get(index) or {"status": "pending"}) | {"row": run.row.name})
     state = {"schema": "lifelong-pose/sweep/v1", "updated": time.strftime("%Y-%m-%dT%H:%M:%S"), "runs": cells}
-    path = grid.out / SWEEP_FILE
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(state, indent=1))
-    temporary.replace(path)
+    atomic_write_json(grid.out / SWEEP_FILE, state)
 
 
 def file_rows(grid: Grid, outcomes: list[dict[str, Any]], board_root: Path, allow_few_seeds: bool) -> list[str]:
