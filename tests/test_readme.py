@@ -1,4 +1,4 @@
-"""The README's Python example runs as written."""
+"""The README's code examples (Python and the sweep file) run or parse as written."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
+def readme_block(language: str, *markers: str) -> str:
+    """The first ``language`` code block of the README that contains every one of ``markers``."""
+    blocks = re.findall(rf"```{language}\n(.*?)```", README.read_text(), flags=re.DOTALL)
+    return next(block for block in blocks if all(marker in block for marker in markers))
+
+
 def test_readme_python_quick_start_runs() -> None:
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
-    quick_start = next(block for block in blocks if "lp.make(" in block and "benchmark" in block)
+    quick_start = readme_block("python", "lp.make(", "benchmark")
     namespace: dict[str, object] = {}
     exec(compile(quick_start, str(README), "exec"), namespace)
     assert namespace["exp"].domain.name == "3dhp_like"  # type: ignore[attr-defined]
@@ -26,8 +31,7 @@ def test_readme_strategy_example_passes_its_checks_and_runs_as_a_file_plugin(
     from lifelong_pose.runner.checkpoint import load_checkpoint
     from lifelong_pose.runner.record import load_record
 
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
-    example = next(block for block in blocks if "class FlipTeacher" in block)
+    example = readme_block("python", "class FlipTeacher")
     assert len(example.strip().splitlines()) < 40  # a real method in under 40 lines
     plugin = tmp_path / "my_strategies.py"
     plugin.write_text(example)
@@ -46,10 +50,21 @@ def test_readme_strategy_example_passes_its_checks_and_runs_as_a_file_plugin(
 def test_readme_register_strategy_example_registers() -> None:
     import lifelong_pose as lp
 
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
-    example = next(block for block in blocks if "register_strategy" in block)
+    example = readme_block("python", "register_strategy")
     exec(compile(example, str(README), "exec"), {})
     try:
         assert lp.strategy_registry.spec("flip_teacher").entry_point == "my_package.strategies:FlipTeacher"
     finally:
         lp.strategy_registry.unregister("flip_teacher-v0")
+
+
+def test_readme_sweep_file_is_a_valid_grid(tmp_path: Path) -> None:
+    from lifelong_pose.sweep.grid import build_grid, fit_shared_options, read_sweep_file
+
+    path = tmp_path / "grid.yaml"
+    path.write_text(readme_block("yaml", "strategies:"))
+    grid = build_grid(read_sweep_file(path), {})
+    grid.check()
+    grid.rows = fit_shared_options(grid.rows)
+    assert len(grid.runs()) == 12 and grid.rows[1].plugins == ("ema",)
+    assert "adapt_steps" not in grid.rows[0].options and grid.rows[1].options["adapt_steps"] == 250

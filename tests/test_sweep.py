@@ -258,15 +258,3 @@ def test_a_run_folder_is_locked_while_a_worker_writes_it(tmp_path: Path) -> None
     assert waited > 0.5  # it waited for the holder to let go
     with _folder_lock(folder):  # and the lock is free again once released
         pass
-
-
-def test_the_readmes_sweep_file_is_a_valid_grid(tmp_path: Path) -> None:
-    import re
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL) if "strategies:" in b]
-    grid = _grid(tmp_path, text=block)
-    grid.check()
-    grid.rows = fit_shared_options(grid.rows)
-    assert len(grid.runs()) == 12 and grid.rows[1].plugins == ("ema",)
-    assert "adapt_steps" not in grid.rows[0].options and grid.rows[1].options["adapt_steps"] == 250
