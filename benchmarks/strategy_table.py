@@ -129,11 +129,14 @@ def run_row(
     steps: int | None = None,
     adapt_steps: int | None = None,
     device: str = "cpu",
+    stop_at_failure: bool = False,
 ) -> list[dict[str, Any]]:
     """The records of ``row`` for every seed (resumed where a run folder exists).
 
     A seed whose run fails (the record says ``failed`` and why) is kept as it is and not re-run:
-    the same seed fails the same way, and the table reports it rather than dying with it.
+    the same seed fails the same way, and the table reports it rather than dying with it. With
+    ``stop_at_failure`` the seeds after the first failed one are not run (their records are left
+    out): a row with a failed seed is never filed on the board, so triage need not pay for them.
     """
     strategy, options, plugins = row
     records = []
@@ -143,6 +146,8 @@ def run_row(
         existing = load_record(folder) if resume else None
         if existing is not None and existing["status"] == "failed":
             records.append(existing)
+            if stop_at_failure:
+                break
             continue
         run_options = dict(options) | budget_options(strategy, steps, adapt_steps)
         tick = time.perf_counter()
@@ -166,6 +171,8 @@ def run_row(
                 raise  # bad options, before anything ran: not a result
             print(f"{scenario} | {name} | seed {seed}: failed ({type(error).__name__}: {error})", flush=True)
             records.append(failed)
+            if stop_at_failure:
+                break
             continue
         print(f"{scenario} | {name} | seed {seed}: {time.perf_counter() - tick:.1f} s", flush=True)
         records.append(record)  # run() returns a finished folder's record as it reads it
