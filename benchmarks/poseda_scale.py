@@ -25,6 +25,7 @@ from strategy_table import add_budget_arguments, budget_suffix
 from tabulate import tabulate
 
 import lifelong_pose as lp
+from lifelong_pose.data.domain import DomainData
 from lifelong_pose.runner.checkpoint import lifter_after
 from lifelong_pose.runner.record import load_record
 from lifelong_pose.runner.tables import mean_std_cell
@@ -33,18 +34,21 @@ from lifelong_pose.scenario import Scenario
 ROWS = ("source_only", "poseda_GPA_only", "poseda_LPA_only", "poseda_GPA_plus_LPA")
 
 
+def size_ratio(model: torch.nn.Module, test: DomainData) -> float:
+    """Predicted / true mean joint distance from the root over every frame of ``test``."""
+    with torch.no_grad():
+        predicted = model(test.x2d[test.window_indices(model.receptive_field)])
+    return float(predicted.norm(dim=-1).mean() / test.X3d.norm(dim=-1).mean())
+
+
 def size_ratios(run_dir: Path, scenario: Scenario) -> list[float]:
     """Predicted / true mean root distance on each target's test split, right after adapting to it."""
     record = load_record(run_dir)
     adapts = not record["strategy"]["id"].startswith("source_only")
-    ratios = []
-    for target in range(1, scenario.num_domains):
-        model = lifter_after(run_dir, record, target if adapts else 0)
-        test = scenario.test_data(target)
-        with torch.no_grad():
-            predicted = model(test.x2d[test.window_indices(model.receptive_field)])
-        ratios.append(float(predicted.norm(dim=-1).mean() / test.X3d.norm(dim=-1).mean()))
-    return ratios
+    return [
+        size_ratio(lifter_after(run_dir, record, target if adapts else 0), scenario.test_data(target))
+        for target in range(1, scenario.num_domains)
+    ]
 
 
 def main() -> None:
