@@ -43,7 +43,7 @@ from typing import Any
 
 from poseda_scale import size_ratio  # benchmarks/ is on sys.path when a script runs
 from results_file import write_results
-from strategy_table import Row, add_budget_arguments, hardware, row_folder, run_row
+from strategy_table import Row, add_budget_arguments, budget_flags, hardware, row_folder, run_row
 from tabulate import tabulate
 
 from lifelong_pose.cli.run import parse_seeds
@@ -80,9 +80,8 @@ def long_stream_part(profile: Profile = "quick", keep: Sequence[int] = ()) -> St
     """long_stream-v2's domains at the indices ``keep``, in that order (the same specs, so the same data)."""
     from lifelong_pose.scenarios.streams_v2 import long_stream_v2
 
-    whole = long_stream_v2(profile)
-    names = [whole.domains[index].name for index in keep]
-    return StreamDefinition(f"long_stream-v2, domains {' -> '.join(names)}", tuple(whole.domains[i] for i in keep))
+    domains = tuple(long_stream_v2(profile).domains[index] for index in keep)
+    return StreamDefinition(f"long_stream-v2, domains {' -> '.join(d.name for d in domains)}", domains)
 
 
 def scenario_id(part: str) -> str:
@@ -166,10 +165,7 @@ def main() -> None:
     command = (
         f"python benchmarks/long_stream_collapse.py --seeds {','.join(map(str, args.seeds))} "
         f'--parts {",".join(parts) or "none"} --ablations "{",".join(ablations) or "none"}"'
-    )
-    for flag, value in (("--steps", args.steps), ("--adapt-steps", args.adapt_steps)):
-        command += f" {flag} {value}" if value is not None else ""
-    command += f" --device {args.device}" if args.device != "cpu" else ""
+    ) + budget_flags(args)
     lines = [
         "# Does diffusion_replay's stop on long_stream's last domain depend on the domains before it?",
         "",

@@ -56,12 +56,17 @@ def table_command(script: str, args: argparse.Namespace, rows: dict[str, Row], n
     command = f"python benchmarks/{script} --seeds {','.join(map(str, args.seeds))} --scenarios {args.scenarios}"
     if list(names) != list(rows):
         command += f' --rows "{",".join(names)}"'
-    for flag, value in (("--steps", args.steps), ("--adapt-steps", args.adapt_steps)):
-        if value is not None:
-            command += f" {flag} {value}"
-    if args.device != "cpu":
-        command += f" --device {args.device}"
-    return command
+    return command + budget_flags(args)
+
+
+def budget_flags(args: argparse.Namespace) -> str:
+    """The budget and device flags of a command line, where they are not the defaults (else empty)."""
+    flags = "".join(
+        f" {flag} {value}"
+        for flag, value in (("--steps", args.steps), ("--adapt-steps", args.adapt_steps))
+        if value is not None
+    )
+    return flags + (f" --device {args.device}" if args.device != "cpu" else "")
 
 
 def add_budget_arguments(parser: argparse.ArgumentParser) -> None:
