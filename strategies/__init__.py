@@ -14,6 +14,11 @@ strategy_registry.register(
     description="lower bound: train on the labelled source, never adapt",
 )
 strategy_registry.register(
+    "adabn-v0",
+    "lifelong_pose.strategies.baselines:AdaBN",
+    description="control: source_only with BatchNorm statistics re-estimated on each target's 2D (AdaBN), no training",
+)
+strategy_registry.register(
     "oracle-v0",
     "lifelong_pose.strategies.baselines:Oracle",
     description="reference, never ranked: sequential fine-tuning WITH the targets' 3D (shows forgetting)",

@@ -16,6 +16,7 @@ import torch
 from lifelong_pose.metrics.table import METRIC_TABLE
 from lifelong_pose.runner.run import RunConfig
 from lifelong_pose.runner.run_record import DomainResult, RunRecord
+from lifelong_pose.training.normalisation import normalisation_note
 
 DOMAINS = ["source", "target_a", "target_b"]
 
@@ -40,6 +41,7 @@ def strategy(strategy_id: str = "standin_strategy-v0", epochs: int = 2) -> Simpl
     return SimpleNamespace(
         spec=SimpleNamespace(id=strategy_id, entry_point="standin:Strategy"),
         get_params=lambda: {"epochs": epochs, "lr": 0.001},
+        normalisation_note=lambda: normalisation_note("train", 0, trains_on_targets=True, lifter="linear"),
         reads_target_3d=False,
         plugins=[],
         model=model,

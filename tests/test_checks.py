@@ -15,6 +15,7 @@ from lifelong_pose.cli.main import main
 from lifelong_pose.data import DomainData, PoseBatch
 from lifelong_pose.metrics.pose import mpjpe
 from lifelong_pose.training import LifelongStrategy
+from lifelong_pose.training.normalisation import statistics_layers
 
 STRATEGY_IDS = [spec.id for spec in lp.strategy_registry.all()]
 
@@ -104,6 +105,7 @@ def test_every_built_in_strategy_passes_its_checks(strategy_id: str) -> None:
         "never_reads_target_3d",
         "never_uses_target_data",
         "checkpoint_round_trip",
+        "normalisation_controls",
     ]
     skipped = {r.name: r.detail for r in results if r.status == "skip"}
     strategy = lp.strategy_registry.make(strategy_id, context=_context())
@@ -112,6 +114,10 @@ def test_every_built_in_strategy_passes_its_checks(strategy_id: str) -> None:
         expected["never_reads_target_3d"] = "declares reads_target_3d (a reference, never ranked)"
     if strategy.uses_target_data:
         expected["never_uses_target_data"] = "declares uses_target_data (it adapts to targets)"
+    if not statistics_layers(strategy.model):
+        expected["normalisation_controls"] = (
+            f"the {strategy.params.lifter} lifter has no BatchNorm layer: bn is a no-op (its records say so)"
+        )
     assert skipped == expected
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -57,6 +58,7 @@ def test_every_builtin_plugin_is_listed_and_built_with_its_options() -> None:
         (["ema"], {"ema": {"etta": 0.5}}, TypeError, "Did you mean 'eta'"),
         (["ema"], {"ema": {"eta": "high"}}, TypeError, "expects float"),
         (["ema"], {"ema": {"eta": 1.0}}, ValueError, r"eta must be in \[0, 1\)"),
+        (["ema"], {"ema": {"update": "sometimes"}}, TypeError, "expects one of 'step', 'domain', 'carry'"),
         (["replay"], {"replay": {"size": 0}}, ValueError, "size must be >= 1"),
         (["ewc"], {"ewc": {"decay": 2.0}}, ValueError, "decay must be in"),
         (["distill"], {"distill": {"weight": -1.0}}, ValueError, "weight must be >= 0"),
@@ -159,6 +161,51 @@ def test_ema_per_domain_is_the_hand_blend_of_old_and_adapted_weights(tiny_scenar
     for name, value in ema.items():
         if value.is_floating_point():
             assert torch.allclose(value, 0.7 * before[name] + 0.3 * adapted[name], atol=1e-6), name
+
+
+def test_ema_carry_tests_the_adapted_lifter_and_starts_the_next_domain_from_the_blend(
+    tiny_scenario: str, tmp_path: Path
+) -> None:
+    plain, carry = tmp_path / "plain", tmp_path / "carry"
+    first = _run(tiny_scenario, plain, strategy="oracle")
+    options = {"ema": {"eta": 0.7, "update": "carry"}}
+    carried = _run(tiny_scenario, carry, strategy="oracle", plugins=["ema"], plugin_options=options)
+    # domain 1 starts from the source lifter either way, and carry tests the adapted lifter itself
+    assert carried["matrices"]["mpjpe"][:2] == first["matrices"]["mpjpe"][:2]
+    assert carried["matrices"]["mpjpe"][2] != first["matrices"]["mpjpe"][2]
+    state = load_checkpoint(carry, 1)
+    before, adapted = load_checkpoint(carry, 0)["model"], state["model"]
+    (blend,) = [plugin["carried"] for plugin in state["plugins"].values()]
+    for name, value in blend.items():
+        if value.is_floating_point():
+            assert torch.allclose(value, 0.7 * before[name] + 0.3 * adapted[name], atol=1e-6), name
+    # what crosses the boundary is checkpointed: a run resumed after domain 1 ends the same
+    resumed = tmp_path / "resumed"
+    _run(
+        tiny_scenario,
+        resumed,
+        strategy="oracle",
+        plugins=["ema"],
+        plugin_options={"ema": {"eta": 0.7, "update": "carry"}},
+    )
+    (resumed / "checkpoints" / "domain-02.pt").unlink()
+    record = json.loads((resumed / "result.json").read_text())
+    record["completed_domains"] = 2
+    for key in record["matrices"]:
+        record["matrices"][key] = record["matrices"][key][:2]
+    record["status"], record["figures"], record["summary"] = "interrupted", None, None
+    record["timing"]["domains"] = record["timing"]["domains"][:2]
+    record["losses"], record["diagnostics"] = record["losses"][:2], record["diagnostics"][:2]
+    (resumed / "result.json").write_text(json.dumps(record))
+    again = _run(tiny_scenario, resumed, strategy="oracle", plugins=["ema"], plugin_options=options, resume=True)
+    assert again["matrices"] == carried["matrices"]
+
+
+def test_ema_carry_with_eta_zero_is_no_ema_at_all(tiny_scenario: str, tmp_path: Path) -> None:
+    plain = _run(tiny_scenario, tmp_path / "plain", strategy="oracle")
+    carry = {"ema": {"eta": 0.0, "update": "carry"}}
+    carried = _run(tiny_scenario, tmp_path / "carry", strategy="oracle", plugins=["ema"], plugin_options=carry)
+    assert carried["matrices"] == plain["matrices"]
 
 
 def test_ema_per_step_stays_between_start_and_adapted(tiny_scenario: str, tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from lifelong_pose.runner.run_record import (
     RunRecord,
     check_resumable,
     seed_summary,
+    with_pre_control_defaults,
     with_pre_protocol_defaults,
     write_seed_summary,
 )
@@ -72,7 +73,7 @@ def test_domains_grow_the_matrices_and_finish_fills_figures_and_summary(tmp_path
     record.add_domain(_result(0, kept={"strategy.source_data": 10, "plugin.1:Replay": 0}))
     record.add_domain(_result(1, kept={"strategy.source_data": 30}))
     assert record.completed_domains == 2 and len(record["matrices"]["pck"]) == 2
-    assert record["timing"]["domains"][0] == {"name": "source", "train_s": 1.235, "eval_s": 0.5}
+    assert record["timing"]["domains"][0] == {"name": "source", "train_s": 1.235, "eval_s": 0.5, "diagnostics_s": 0.0}
     assert record["resources"]["kept_bytes"] == 30 and record["resources"]["kept"] == {"strategy.source_data": 30}
     with pytest.raises(ValueError, match="cannot finish with 2 of 3 domains"):
         record.finish(elapsed_s=1.0)
@@ -170,9 +171,24 @@ def test_an_old_record_is_migrated_to_what_it_meant(tmp_path: Path) -> None:
     migrated = RunRecord.from_dict(old).migrated()
     assert migrated["data"]["protocols"] == ["inductive"] * 3
     assert migrated["evaluation"] == current["evaluation"]
-    assert with_pre_protocol_defaults(old) == migrated.to_dict()
+    assert with_pre_control_defaults(with_pre_protocol_defaults(old)) == migrated.to_dict()
     assert old == before  # migration copies
     assert with_pre_protocol_defaults(current.to_dict()) == current.to_dict()
+
+
+def test_a_record_from_before_bn_means_bn_train_and_resumes_as_such(tmp_path: Path) -> None:
+    current = _new(tmp_path).to_dict()
+    current["strategy"]["params"]["bn"] = "train"
+    old = copy.deepcopy(current)
+    del old["strategy"]["params"]["bn"]
+    assert with_pre_control_defaults(old) == current
+    assert "bn" not in old["strategy"]["params"]  # a copy is filled in
+    assert with_pre_control_defaults(current) is current
+    assert RunRecord.from_dict(old).identity_differences(RunRecord.from_dict(current)) == []
+    frozen = copy.deepcopy(current)
+    frozen["strategy"]["params"]["bn"] = "frozen"
+    differences = RunRecord.from_dict(old).identity_differences(RunRecord.from_dict(frozen))
+    assert differences == ['strategy.params.bn: folder has "train", asked "frozen"']
 
 
 def test_resume_refuses_another_run_naming_each_differing_field(tmp_path: Path) -> None:

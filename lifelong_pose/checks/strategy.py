@@ -18,7 +18,13 @@ away (the oracle reads target 3D) is skipped with the reason. The checks:
   2D changes too (train and test splits);
 - ``checkpoint_round_trip``: a strategy rebuilt from the state saved after the first target (as
   ``--resume`` rebuilds it, through ``torch.save`` / ``torch.load(weights_only=True)``) ends the
-  stream with the same lifter and matrix as the uninterrupted run.
+  stream with the same lifter and matrix as the uninterrupted run;
+- ``normalisation_controls``: the engine's ``bn`` option reaches the strategy: with ``bn=frozen``
+  the lifter's BatchNorm statistics after every target are bit for bit those it had after the
+  source (nothing the strategy or its plugins do while adapting may move them), and with
+  ``bn=adabn`` the run ends with a finite matrix and statistics moved on every target. A
+  strategy may refuse a mode (``source_only`` sends ``bn=adabn`` to the ``adabn`` strategy); a
+  lifter without BatchNorm skips the check, since ``bn`` is then a no-op its records state.
 """
 
 from __future__ import annotations
@@ -76,6 +82,7 @@ def check_strategy(strategy: str | type, *, seed: int = 0) -> Iterator[CheckResu
             "never_reads_target_3d",
             "never_uses_target_data",
             "checkpoint_round_trip",
+            "normalisation_controls",
         ):
             yield CheckResult(name, "skip", "the run did not finish (see runs_end_to_end)")
         return
@@ -89,6 +96,7 @@ def check_strategy(strategy: str | type, *, seed: int = 0) -> Iterator[CheckResu
     else:
         yield harness.check("never_uses_target_data", lambda: harness.never_uses_target_data(reference))
     yield harness.check("checkpoint_round_trip", lambda: harness.checkpoint_round_trip(reference))
+    yield harness.check("normalisation_controls", lambda: harness.normalisation_controls(reference))
 
 
 class _Harness:
@@ -138,11 +146,13 @@ class _Harness:
             num_joints=_joints(self.scenario), layout=layout, profile="tiny", device="cpu", seed=self.seed
         )
 
-    def build(self) -> Any:
+    def build(self, **options: Any) -> Any:
         from lifelong_pose.training import make_evaluator
         from lifelong_pose.training.build import build_strategy
 
-        return build_strategy(self.spec, self.target, {"context": self.context(), "evaluator": make_evaluator()})
+        return build_strategy(
+            self.spec, self.target, {"context": self.context(), "evaluator": make_evaluator(), **options}
+        )
 
     def benchmark(self, strategy: Any, *, change_target_3d: bool = False, change_target_2d: bool = False) -> Any:
         from lifelong_pose.data.avalanche import build_benchmark
@@ -161,12 +171,19 @@ class _Harness:
         return build_benchmark(train, test, strategy.params.receptive_field)
 
     def trace(
-        self, *, change_target_3d: bool = False, change_target_2d: bool = False, resume_after: int | None = None
+        self,
+        *,
+        change_target_3d: bool = False,
+        change_target_2d: bool = False,
+        resume_after: int | None = None,
+        options: dict[str, Any] | None = None,
     ) -> Trace:
-        """Run the stream; with ``resume_after=i``, rebuild the strategy from its state after domain ``i``."""
+        """Run the stream; with ``resume_after=i``, rebuild the strategy from its state after domain ``i``;
+        ``options`` are passed to the strategy (``bn=frozen``)."""
+        options = options or {}
         trace = Trace()
         try:
-            strategy = self.build()
+            strategy = self.build(**options)
             benchmark = self.benchmark(strategy, change_target_3d=change_target_3d, change_target_2d=change_target_2d)
             for index, experience in enumerate(benchmark.train_stream):
                 strategy.train(experience, eval_streams=[])
@@ -175,7 +192,7 @@ class _Harness:
                 trace.lifters.append({k: v.detach().clone() for k, v in strategy.model.state_dict().items()})
                 if index == resume_after:
                     state = _round_trip(strategy.state_dict())
-                    strategy = self.build()
+                    strategy = self.build(**options)
                     strategy.load_state_dict(state)
         except Exception as error:  # the checks read what finished
             trace.error = error
@@ -237,6 +254,37 @@ class _Harness:
         differing = [key for key in ends[0] if not _equal(ends[0][key], ends[1][key])]
         assert not differing, f"resumed after domain 1, the lifter ends different ({differing[0]}): {hint}"
         _same_matrices(reference, resumed, f"the run resumed after domain 1 ({hint})")
+
+    def normalisation_controls(self, reference: Trace) -> str | None:
+        from lifelong_pose.training.normalisation import statistics_keys
+
+        built = self.build()
+        statistics = statistics_keys(built.model)
+        if not statistics:
+            return f"the {built.params.lifter} lifter has no BatchNorm layer: bn is a no-op (its records say so)"
+        refused = []
+        for mode in ("frozen", "adabn"):
+            try:
+                self.build(bn=mode)
+            except ValueError as error:
+                refused.append(f"bn={mode} ({error})")
+                continue
+            trace = self.trace(options={"bn": mode})
+            assert trace.complete, f"the run with bn={mode} failed: {trace.error!r}"
+            _runs_end_to_end(trace)
+            source = trace.lifters[0]
+            for index, lifter in enumerate(trace.lifters[1:], start=1):
+                moved = [key for key in statistics if not _equal(lifter[key], source[key])]
+                if mode == "frozen":
+                    assert not moved, (
+                        f"with bn=frozen the BatchNorm statistic {moved[0]} changed on target {index}: something "
+                        "runs the lifter's normalisation in training mode outside the engine's control"
+                    )
+                else:
+                    assert moved, f"with bn=adabn no BatchNorm statistic moved on target {index}"
+        if len(refused) == 2:
+            return "the strategy refuses both controls: " + "; ".join(refused)
+        return None
 
 
 # -- helpers ----------------------------------------------------------------------------------

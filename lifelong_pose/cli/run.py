@@ -187,7 +187,7 @@ def run_command(args: argparse.Namespace) -> int:
 
     from lifelong_pose.datasets.options import RealDataOptions
     from lifelong_pose.runner.run import RunConfig, run
-    from lifelong_pose.runner.tables import headline, matrix_table, summary_table
+    from lifelong_pose.runner.tables import against_not_adapting, headline, matrix_table, summary_table
 
     _stop_on_sigterm()
     out = Path(args.out) if args.out else _default_out(args)
@@ -239,6 +239,11 @@ def run_command(args: argparse.Namespace) -> int:
     print(headline(records))
     print()
     print(matrix_table(records))
+    comparison = against_not_adapting(records)
+    if comparison:
+        print()
+        print("Against not adapting: row 0 is the lifter after the source, what source_only gives for this seed")
+        print(comparison)
     print()
     print(summary_table(records))
     if len(records) > 1:

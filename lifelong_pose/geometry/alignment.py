@@ -28,6 +28,15 @@ def box_extent(x2d: torch.Tensor, visible: torch.Tensor | None = None) -> torch.
     return (high - low).sum(dim=-1)
 
 
+def normalised_2d(x2d: torch.Tensor, visible: torch.Tensor | None = None) -> torch.Tensor:
+    """(..., J, 2) poses moved to put the root at 0 and scaled to a box of size 1 (width + height).
+
+    Compares poses by their shape whatever their position and size: diffusion_replay's hybrid 2D
+    loss, and the distance between generated and target 2D poses in a run's diagnostics.
+    """
+    return (x2d - x2d[..., :1, :]) / box_extent(x2d, visible).clamp_min(1e-6)[..., None, None]
+
+
 def usable_rows(visible: torch.Tensor) -> torch.Tensor:
     """(B, J) observed joints -> (B,) row indices where a pose with fewer than two observed joints
     (no box to align to) is replaced by the best-observed pose of the batch."""

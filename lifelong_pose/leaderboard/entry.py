@@ -26,7 +26,8 @@ import jsonschema
 
 from lifelong_pose.metrics.matrix import FIGURES, summarize
 from lifelong_pose.metrics.table import METRIC_KEYS, metric_spec
-from lifelong_pose.runner.run_record import figures_over_seeds
+from lifelong_pose.runner.record import DIAGNOSTICS_SCHEMA, NORMALISATION_SCHEMA
+from lifelong_pose.runner.run_record import figures_over_seeds, with_pre_control_defaults
 
 ENTRY_SCHEMA_ID = "lifelong-pose/leaderboard-entry/v1"
 MIN_SEEDS = 3
@@ -107,9 +108,11 @@ _reproduced = {
                     "device": {"type": "string"},
                     "versions": {"type": "object"},
                     "git": {"type": "object"},
+                    "diagnostics": DIAGNOSTICS_SCHEMA,
                 },
             },
         },
+        "normalisation": NORMALISATION_SCHEMA,
         "few_seeds": {"type": "boolean"},
         "figures": {
             "type": "object",
@@ -223,7 +226,7 @@ def _option_text(value: Any) -> str:
 
 
 def _seed_run(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+    run = {
         "seed": record["seed"],
         "matrices": {metric: record["matrices"][metric] for metric in METRIC_KEYS},
         "figures": {metric: {f: record["figures"][metric][f] for f in FIGURES} for metric in METRIC_KEYS},
@@ -232,9 +235,14 @@ def _seed_run(record: Mapping[str, Any]) -> dict[str, Any]:
         "versions": record["versions"],
         "git": record["git"],
     }
+    if "diagnostics" in record:
+        run["diagnostics"] = record["diagnostics"]
+    return run
 
 
 def run_configuration(record: Mapping[str, Any]) -> dict[str, Any]:
+    """What makes two records one configuration (a record from before ``bn`` existed means ``bn=train``)."""
+    record = with_pre_control_defaults(dict(record))
     data = record["data"]
     return {
         "scenario": record["scenario"]["id"],
@@ -319,6 +327,8 @@ def entry_from_records(
         "run": run,
         "added": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if "normalisation" in first:
+        entry["normalisation"] = first["normalisation"]
     entry = json.loads(json.dumps(entry))
     validate_entry(entry, run)
     problems = recompute(entry)

@@ -20,10 +20,12 @@ OUTPUTS = ("leaderboard.md", "leaderboard.tex", "leaderboard.csv", "index.html")
 
 
 def _as_records(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The fields of run records the report's plots read, one per seed of ``entry``."""
+    """The fields of run records the report's plots and diagnostics tables read, one per seed of ``entry``."""
     return [
         {
             "domains": entry["domains"],
+            "completed_domains": len(entry["domains"]),
+            "diagnostics": run.get("diagnostics"),
             "seed": run["seed"],
             "matrices": run["matrices"],
             "figures": {m: {"lower_is_better": {"final_avg": metric_spec(m).lower_is_better}} for m in METRIC_KEYS},
@@ -43,6 +45,23 @@ def draw_entry(entry: Mapping[str, Any], folder: Path) -> dict[str, str]:
     heatmap = plot_heatmap(records, IMAGES_METRIC, folder / f"{entry['key']}-heatmap.png")
     curves = plot_curves(records, folder / f"{entry['key']}-curves.png", IMAGES_METRIC)
     return {"heatmap": f"{folder.name}/{heatmap.name}", "curves": f"{folder.name}/{curves.name}"}
+
+
+def entry_diagnostics(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The entry's learning diagnostics as the page shows them: tables of headers and text rows
+    (:func:`lifelong_pose.runner.tables.diagnostics_rows`, mean ± std over seeds); [] for none."""
+    from lifelong_pose.runner.tables import DIAGNOSTICS_HEADERS, METHOD_HEADERS, diagnostics_rows
+
+    change_rows, method_rows = diagnostics_rows(_as_records(entry))
+    tables = [
+        {"caption": caption, "headers": list(headers), "rows": rows}
+        for caption, headers, rows in (
+            ("what each target changed: weights, predictions, BatchNorm statistics", DIAGNOSTICS_HEADERS, change_rows),
+            ("the method's generators and critic, at each target's start and end", METHOD_HEADERS, method_rows),
+        )
+        if rows
+    ]
+    return tables
 
 
 def build_site(
@@ -80,6 +99,7 @@ def build_site(
     atomic_write_text(out / "leaderboard.csv", csv_text(tables))
     shown = {row.entry["key"]: row.entry for table in tables if table.kind == "reproduced" for row in table.rows}
     pictures = {key: draw_entry(entry, out / "img") for key, entry in shown.items()} if images else {}
+    diagnostics = {key: entry_diagnostics(entry) for key, entry in shown.items()}
     environment = Environment(
         loader=PackageLoader("lifelong_pose.leaderboard", "templates"), autoescape=select_autoescape()
     )
@@ -93,6 +113,7 @@ def build_site(
         ],
         images=pictures,
         images_metric=IMAGES_METRIC,
+        diagnostics=diagnostics,
     )
     atomic_write_text(out / "index.html", page)
     return [out / name for name in OUTPUTS]

@@ -57,6 +57,77 @@ _data = {
     },
 }
 _lower_is_better = {"type": "object", "additionalProperties": {"type": "boolean"}}
+_stage_figures = {"type": "object", "additionalProperties": _number_or_null}
+DIAGNOSTICS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "description": "per finished domain, what it changed in the lifter (lifelong_pose.runner.diagnostics); "
+    "figures null for the source and for domains recorded before diagnostics existed",
+    "items": {
+        "type": "object",
+        "required": ["name", "figures"],
+        "properties": {
+            "name": {"type": "string"},
+            "figures": {
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "required": [
+                            "weight_change",
+                            "prediction_change_mm",
+                            "statistics_shift",
+                            "swap",
+                            "method",
+                        ],
+                        "properties": {
+                            "weight_change": {"type": ["number", "null"], "minimum": 0},
+                            "prediction_change_mm": {"type": ["number", "null"], "minimum": 0},
+                            "statistics_shift": {
+                                "oneOf": [
+                                    {"type": "null"},
+                                    {
+                                        "type": "object",
+                                        "required": ["mean", "scale"],
+                                        "properties": {"mean": _number_or_null, "scale": _number_or_null},
+                                    },
+                                ]
+                            },
+                            "swap": {
+                                "oneOf": [
+                                    {"type": "null"},
+                                    {
+                                        "type": "object",
+                                        "required": ["weights_only_mm", "statistics_only_mm"],
+                                        "properties": {
+                                            "weights_only_mm": _number_or_null,
+                                            "statistics_only_mm": _number_or_null,
+                                        },
+                                    },
+                                ]
+                            },
+                            "method": {
+                                "type": "object",
+                                "description": "the strategy's own figures by stage (start, end)",
+                                "additionalProperties": _stage_figures,
+                            },
+                        },
+                    },
+                ]
+            },
+        },
+    },
+}
+NORMALISATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "what the bn option did in this run (a no-op says so)",
+    "required": ["bn", "layers", "applies", "effect"],
+    "properties": {
+        "bn": {"enum": ["train", "frozen", "adabn"]},
+        "layers": {"type": "integer", "minimum": 0},
+        "applies": {"type": "boolean", "description": "false: the mode changes nothing in this run"},
+        "effect": {"type": "string"},
+    },
+}
 _domains = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 _profile = {"enum": ["quick", "paper"]}
 _figures = {
@@ -182,6 +253,8 @@ RESULT_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "normalisation": NORMALISATION_SCHEMA,
+        "diagnostics": DIAGNOSTICS_SCHEMA,
         "timing": {
             "type": "object",
             "required": ["domains", "total_s"],
@@ -306,6 +379,9 @@ def validate_record(record: dict[str, Any], source: str = "record") -> dict[str,
         if len(matrix) != rows or any(len(row) != size for row in matrix):
             shape = (len(matrix), *sorted({len(row) for row in matrix}))
             raise RecordError(f"{source}: matrix {key!r} must be {rows}x{size}, got {shape}")
+    diagnostics = record.get("diagnostics")
+    if diagnostics is not None and [d["name"] for d in diagnostics] != record["domains"][:rows]:
+        raise RecordError(f"{source}: diagnostics must name the {rows} finished domain(s) in order, one each")
     complete = record["status"] == "complete"
     if complete and rows != size:
         raise RecordError(f"{source}: status 'complete' with {rows} of {size} domains done")

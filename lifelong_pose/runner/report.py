@@ -13,7 +13,13 @@ import numpy as np
 
 from lifelong_pose.metrics.table import METRIC_TABLE, metric_display
 from lifelong_pose.runner.checkpoint import atomic_write_text
-from lifelong_pose.runner.tables import headline, matrix_table, summary_table
+from lifelong_pose.runner.tables import (
+    against_not_adapting,
+    diagnostics_tables,
+    headline,
+    matrix_table,
+    summary_table,
+)
 
 REPORT_FILE = "report.md"
 
@@ -100,6 +106,11 @@ def write_report(record_or_records: dict[str, Any] | Sequence[dict[str, Any]], o
         f"- strategy `{first['strategy']['id']}` with `{first['strategy']['params']}`",
         f"- seeds: {', '.join(str(record['seed']) for record in records)}; "
         f"status: {', '.join(sorted({record['status'] for record in records}))}",
+        *(
+            [f"- normalisation (`bn={first['normalisation']['bn']}`): {first['normalisation']['effect']}"]
+            if "normalisation" in first
+            else []
+        ),
         "",
         "R[i, j] is the metric on domain j's test split after the strategy finished domain i (row 0: after the "
         "source). The diagonal is each domain right after adapting to it; below it, what later steps did to "
@@ -114,7 +125,43 @@ def write_report(record_or_records: dict[str, Any] | Sequence[dict[str, Any]], o
     if complete:
         curves = plot_curves(complete, out / "curves_mpjpe.png")
         lines += ["## Along the stream", "", f"![per-domain MPJPE]({curves.name})", ""]
+        comparison = against_not_adapting(complete, tablefmt="github")
+        if comparison:
+            lines += [
+                "## Against not adapting",
+                "",
+                "Row 0 of the matrix is the lifter after the source tested on every domain: what `source_only` "
+                "gives for the same stream and seed (for a strategy that trains the source its own way, its own "
+                "source lifter). Each domain's error without adapting, right after adapting to it, and at the end:",
+                "",
+                comparison,
+                "",
+            ]
         lines += ["## Summary", "", summary_table(complete, tablefmt="github"), ""]
+    diagnostics = diagnostics_tables(records, tablefmt="github")
+    if diagnostics:
+        lines += [
+            "## What the lifter learned on each target",
+            "",
+            "How far the weights moved (relative L2), how far the predictions on the target's test 2D moved, "
+            "and how far the BatchNorm statistics moved (mean shift in entering standard deviations, scale shift "
+            "as |log| of the ratio of standard deviations). The last two MPJPE columns split the change: the "
+            "adapted weights with the statistics the lifter entered with put back, and the entering weights "
+            "with the adapted statistics. Where the second is close to *adapted*, the gain is re-normalisation.",
+            "",
+            diagnostics[0],
+            "",
+        ]
+        if len(diagnostics) > 1:
+            lines += [
+                "The method's own networks on a probe of each target, at its start and end: generator "
+                "displacement (mm between augmented and input 3D), critic accuracy (probability of scoring "
+                "a real sample above a generated one; 0.5 is chance) and the sliced Wasserstein distance "
+                "between normalised generated and target 2D poses.",
+                "",
+                diagnostics[1],
+                "",
+            ]
     path = out / REPORT_FILE
     atomic_write_text(path, "\n".join(lines))
     return path

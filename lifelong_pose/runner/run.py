@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -209,6 +210,8 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
 
         benchmark = scenario.avalanche_benchmark(strategy.params.receptive_field, target_3d=strategy.reads_target_3d)
         record = RunRecord.new(config, scenario, strategy, device)
+        if not record["normalisation"]["applies"]:
+            warnings.warn(f"bn={strategy.params.bn} is a {record['normalisation']['effect']}", stacklevel=2)
         start = 0
         if config.resume:
             existing = RunRecord.load(out)
@@ -273,8 +276,6 @@ def _last_readable_checkpoint(out: Path, finished: int, device: str) -> tuple[di
     reported, set aside (renamed, never deleted) and its domain trained again from the one before:
     each domain reseeds from ``(seed, domain)``, so the retrained domain gives the same rows.
     """
-    import warnings
-
     from lifelong_pose.runner.checkpoint import CorruptCheckpoint, checkpoint_path, set_aside
 
     while finished > 0:
@@ -379,18 +380,28 @@ def _run_domain(
 ) -> DomainResult:
     """Train on one domain, test on every domain, checkpoint; the results for the record.
 
-    A strategy whose whole state (lifter, its own networks, plugins) is bit for bit what it was when
-    last tested (``source_only`` and DAK-Pose after the source, which never adapt) is not tested
+    On a target, what the domain changed in the lifter is measured too
+    (:mod:`lifelong_pose.runner.diagnostics`; timed apart, as ``diagnostics_s``). A strategy
+    whose whole state (lifter, its own networks, plugins) is bit for bit what it was when last
+    tested (``source_only`` and DAK-Pose after the source, which never adapt) is not tested
     again: testing is deterministic, so its rows are the last ones (``eval_s`` 0). The record is
     given the results only once the checkpoint is on disk: an interrupt before that leaves both at
     the previous domain.
     """
     from lifelong_pose.metrics.table import METRIC_KEYS
+    from lifelong_pose.runner.diagnostics import learning_diagnostics, take_snapshot
     from lifelong_pose.training import metric_key
 
+    test_data = test_stream[index].tensors
+    tick = time.perf_counter()
+    before = take_snapshot(strategy, test_data) if index > 0 else None
+    diagnostics_s = time.perf_counter() - tick
     tick = time.perf_counter()
     strategy.train(experience, eval_streams=[])
     train_s = time.perf_counter() - tick
+    tick = time.perf_counter()
+    diagnostics = learning_diagnostics(strategy, test_data, before) if before is not None else None
+    diagnostics_s += time.perf_counter() - tick
     losses = strategy.domain_losses()
     diverged = sorted(name for name, term in losses.items() if term["mean"] is None)
     if diverged:  # a weight update from an infinite loss leaves nothing worth testing
@@ -417,4 +428,6 @@ def _run_domain(
         train_s=train_s,
         eval_s=eval_s,
         kept=kept,
+        diagnostics=diagnostics,
+        diagnostics_s=diagnostics_s,
     )

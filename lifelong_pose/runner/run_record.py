@@ -100,6 +100,21 @@ def evaluation_settings(root_joint: str, test_flip: bool) -> dict[str, Any]:
     }
 
 
+def with_pre_control_defaults(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with ``bn`` filled in among its strategy's options where it predates the option.
+
+    Before ``bn`` existed every lifter's BatchNorm trained with the method, which is ``bn=train``
+    exactly; an older record means that, so it can still be resumed and filed beside newer ones.
+    A record that has the option is returned as it is; otherwise a copy is filled in.
+    """
+    params = record.get("strategy", {}).get("params")
+    if not isinstance(params, dict) or "bn" in params:
+        return record
+    record = json.loads(json.dumps(record))
+    record["strategy"]["params"]["bn"] = "train"
+    return record
+
+
 def with_pre_protocol_defaults(record: dict[str, Any]) -> dict[str, Any]:
     """``record`` with the fields that records gained with the real-data backend filled in.
 
@@ -134,6 +149,9 @@ class DomainResult:
         eval_s: seconds spent testing on every domain.
         kept: bytes the strategy and its plugins keep between domains, per part
             (``strategy.source_data``, ``plugin.1:ReplayPlugin``).
+        diagnostics: what the domain changed in the lifter
+            (:func:`lifelong_pose.runner.diagnostics.learning_diagnostics`); None for the source.
+        diagnostics_s: seconds spent taking the diagnostics.
     """
 
     name: str
@@ -142,6 +160,8 @@ class DomainResult:
     train_s: float
     eval_s: float
     kept: Mapping[str, int]
+    diagnostics: Mapping[str, Any] | None = None
+    diagnostics_s: float = 0.0
 
 
 class RunRecord:
@@ -173,6 +193,8 @@ class RunRecord:
         from lifelong_pose.runner.environment import git_revision, peak_device_bytes, peak_host_bytes, versions
 
         strategy_spec = strategy.spec
+        normalisation = strategy.normalisation_note()
+        reads_target_2d = normalisation["bn"] == "adabn" and normalisation["layers"] > 0
         return cls(
             {
                 "schema": RESULT_SCHEMA_ID,
@@ -222,6 +244,8 @@ class RunRecord:
                 "figures": None,
                 "timing": {"domains": [], "total_s": 0.0},
                 "losses": [],
+                "normalisation": normalisation,
+                "diagnostics": [],
                 "resources": {
                     "parameters": sum(p.numel() for p in strategy.model.parameters()),
                     "peak_host_bytes": peak_host_bytes(),
@@ -229,7 +253,7 @@ class RunRecord:
                     "kept_bytes": 0,
                     "kept": {},
                     "keeps_source_data": bool(getattr(strategy, "keeps_source_data", False)),
-                    "uses_target_data": bool(getattr(strategy, "uses_target_data", True)),
+                    "uses_target_data": bool(getattr(strategy, "uses_target_data", True)) or reads_target_2d,
                     "extra_parameters": sum(
                         p.numel() for module in strategy.auxiliary_modules().values() for p in module.parameters()
                     ),
@@ -317,14 +341,14 @@ class RunRecord:
 
     def migrated(self) -> RunRecord:
         """This record with the fields older versions did not write filled in as they meant them
-        (see :func:`with_pre_protocol_defaults`); ``self`` is unchanged."""
-        return RunRecord(copy.deepcopy(with_pre_protocol_defaults(self._data)), self._source)
+        (see :func:`with_pre_protocol_defaults`, :func:`with_pre_control_defaults`); ``self`` is unchanged."""
+        return RunRecord(copy.deepcopy(with_pre_control_defaults(with_pre_protocol_defaults(self._data))), self._source)
 
     def identity_differences(self, asked: RunRecord) -> list[str]:
         """Each field of :data:`IDENTITY_FIELDS` where this (stored) record and ``asked`` differ,
         as ``"strategy.id: folder has X, asked Y"``; empty when they describe the same run."""
         stored = self.migrated()._data
-        fresh = json.loads(json.dumps(asked._data))  # compare as stored: tuples become lists
+        fresh = json.loads(json.dumps(asked.migrated()._data))  # compare as stored: tuples become lists
         differences: list[str] = []
         for path in IDENTITY_FIELDS:
             differences += _differences(".".join(path), _get(stored, path), _get(fresh, path))
@@ -354,6 +378,7 @@ class RunRecord:
         for key in ("created", "completed_domains", "matrices", "timing"):
             record[key] = existing[key]
         record["losses"] = existing.get("losses", [])[: existing["completed_domains"]]
+        record["diagnostics"] = _diagnostics_of(existing)[: existing["completed_domains"]]
         if "source_cache" in existing:
             record["source_cache"] = existing["source_cache"]
         kept = {key: existing["resources"][key] for key in ("kept_bytes", "kept") if key in existing["resources"]}
@@ -389,8 +414,15 @@ class RunRecord:
         for key in METRIC_KEYS:
             self._data["matrices"][key].append(list(result.rows[key]))
         self._data.setdefault("losses", []).append({"name": result.name, "terms": result.losses})
+        self._data["diagnostics"] = _diagnostics_of(self._data)[:done]
+        self._data["diagnostics"].append({"name": result.name, "figures": _json_ready(result.diagnostics)})
         self._data["timing"]["domains"].append(
-            {"name": result.name, "train_s": round(result.train_s, 3), "eval_s": round(result.eval_s, 3)}
+            {
+                "name": result.name,
+                "train_s": round(result.train_s, 3),
+                "eval_s": round(result.eval_s, 3),
+                "diagnostics_s": round(result.diagnostics_s, 3),
+            }
         )
         resources = self._data["resources"]
         resources["kept_bytes"] = max(resources["kept_bytes"], sum(result.kept.values()))
@@ -408,6 +440,7 @@ class RunRecord:
             del self._data["matrices"][key][domains:]
         del self._data["timing"]["domains"][domains:]
         del self._data.setdefault("losses", [])[domains:]
+        self._data["diagnostics"] = _diagnostics_of(self._data)[:domains]
         self._data["completed_domains"] = domains
 
     # -- ending ------------------------------------------------------------------------------
@@ -426,6 +459,7 @@ class RunRecord:
             del self._data["matrices"][key][done:]
         del self._data["timing"]["domains"][done:]
         del self._data.setdefault("losses", [])[done:]
+        self._data["diagnostics"] = _diagnostics_of(self._data)[:done]
         self._data["status"] = status
         if error is not None:
             self._data["error"] = error
@@ -476,6 +510,27 @@ class RunRecord:
         validate_record(self._data, str(path))
         atomic_write_json(path, self._data)
         return path
+
+
+def _diagnostics_of(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A record's per-domain diagnostics, one per finished domain: a record written before they
+    existed gets ``figures: null`` ("not measured") for each of its finished domains."""
+    stored = list(record.get("diagnostics", []))
+    names = record["domains"][: record["completed_domains"]]
+    return stored + [{"name": name, "figures": None} for name in names[len(stored) :]]
+
+
+def _json_ready(value: Any) -> Any:
+    """Nested figures with every non-finite number as None (JSON has no NaN; a record holds null)."""
+    import math
+
+    if isinstance(value, Mapping):
+        return {str(key): _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def check_resumable(existing: dict[str, Any], fresh: dict[str, Any], out: Path) -> None:
@@ -575,6 +630,7 @@ __all__ = [
     "evaluation_settings",
     "figures_over_seeds",
     "seed_summary",
+    "with_pre_control_defaults",
     "with_pre_protocol_defaults",
     "write_seed_summary",
 ]

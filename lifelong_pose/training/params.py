@@ -15,6 +15,9 @@ from lifelong_pose.data.passes import batches_per_epoch
 from lifelong_pose.stream import PROFILES
 from lifelong_pose.training.schedule import SCHEDULES
 
+BN_MODES: tuple[str, ...] = ("train", "frozen", "adabn")
+"""What ``bn`` may be (:mod:`lifelong_pose.training.normalisation` does what each means)."""
+
 
 @dataclass(frozen=True)
 class LifterParams:
@@ -37,6 +40,11 @@ class LifterParams:
         lr_warmup_steps: linear warm-up of the rate at the start of each domain.
         loss: supervised loss: ``mpjpe`` (VideoPose3D) or ``mse`` (Martinez et al.).
         eval_batch_size: frames per evaluation batch (memory only; results do not depend on it).
+        bn: what the lifter's BatchNorm statistics do on targets
+            (:mod:`lifelong_pose.training.normalisation`): ``train`` (they follow the batches the
+            method trains on), ``frozen`` (kept as the lifter entered each target while it adapts)
+            or ``adabn`` (re-estimated on each target's train 2D first, then frozen). The source
+            always trains them.
     """
 
     lifter: str = "simple_baseline"
@@ -50,9 +58,12 @@ class LifterParams:
     lr_warmup_steps: int = 0
     loss: Literal["mpjpe", "mse"] = "mpjpe"
     eval_batch_size: int = 4096
+    bn: Literal["train", "frozen", "adabn"] = "train"
 
     def __post_init__(self) -> None:
         check_lifter(self.lifter)
+        if self.bn not in BN_MODES:
+            raise ValueError(f"bn must be one of {', '.join(BN_MODES)}, got {self.bn!r}")
         check_finite(self)
         check_at_least(self, 1, "steps", "eval_batch_size", "receptive_field")
         if self.batch_size < 2:

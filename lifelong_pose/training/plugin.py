@@ -37,6 +37,11 @@ class LifelongPlugin(SupervisedPlugin):
         """
         return True
 
+    def lifter_entering(self, strategy: Any) -> None:
+        """At the start of every domain, before the engine's normalisation control (``bn``) and any
+        plugin's ``before_training_exp``: the one place to replace the lifter a domain starts
+        from (EMA's ``carry``). Nothing by default."""
+
     def check_strategy(self, strategy: Any) -> LifelongStrategy:
         """The strategy, if it is a lifelong-pose one.
 

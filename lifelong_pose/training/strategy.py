@@ -12,6 +12,8 @@ A method is written on named phase hooks and never touches Avalanche's private h
     on_step_end()                    after each optimizer step (source and targets)
     on_target_end(data)              a target has adapted (before the plugins' end-of-domain work)
     on_domain_end(data)              after every domain, source included
+    adaptation_diagnostics(data)     figures of the method's own networks (generators, critics) on a
+                                     target, taken at its start and end for the run's record
 
 Networks and optimizers made with :meth:`add_network` / :meth:`add_optimizer`, and attributes
 named with :meth:`keep`, are checkpointed between domains and counted in the record's resources
@@ -30,7 +32,11 @@ What the base changes in the template, and why:
   derived from ``(seed, "after", index)``, so a run resumed from a checkpoint after domain ``i``,
   or one whose source lifter came from the cache, repeats the uninterrupted run exactly;
 - :meth:`state_dict` / :meth:`load_state_dict` hold everything kept between domains, as plain
-  ``state_dict``s (Avalanche's dill-based checkpointing fails on optimizers).
+  ``state_dict``s (Avalanche's dill-based checkpointing fails on optimizers);
+- every strategy takes ``bn`` (:mod:`lifelong_pose.training.normalisation`): on each target the
+  engine re-estimates the lifter's BatchNorm statistics (``adabn``) and keeps them frozen while
+  the method adapts (``frozen``, ``adabn``), before the method or any plugin sees the target, so
+  a method written without a thought for normalisation gets its controls for free.
 """
 
 from __future__ import annotations
@@ -51,6 +57,12 @@ from lifelong_pose.data.sequence_batches import SequenceBatches, SequenceChunk
 from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.metrics.pose import mpjpe
 from lifelong_pose.training.evaluation import make_evaluator
+from lifelong_pose.training.normalisation import (
+    FrozenStatistics,
+    normalisation_note,
+    reestimate_statistics,
+    statistics_layers,
+)
 from lifelong_pose.training.params import TINY_BUDGET, AdaptationParams, LifterParams, check_profile
 from lifelong_pose.training.schedule import learning_rate
 from lifelong_pose.training.seeding import derive_seed, seed_everything
@@ -65,6 +77,10 @@ MAX_JOINT_DISTANCE = 1000.0
 
 Far above what a barely trained lifter predicts (10 source steps of the quick profile: 12.9 m, a
 legitimate smoke run), far below what divergence gives (``--set lr=1e6``: 7e12 m)."""
+
+
+PROBE_FRAMES = 1024
+"""Frames of a target that :meth:`LifelongStrategy.probe_batch` gives a method's diagnostics."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +188,8 @@ class LifelongStrategy(SupervisedTemplate):
         self.domain_steps = 0  # the current domain's budget
         self.domain_step = 0  # optimizer steps taken on it
         self._terms: dict[str, list[torch.Tensor]] = {}  # loss terms logged on the current domain
+        self._diagnostics: dict[str, dict[str, float]] = {}  # the method's figures at this target's start and end
+        self._frozen_statistics: FrozenStatistics | None = None  # bn=frozen/adabn while a target adapts
         # the source lifter's state from the cache (set by the runner), and the one just trained
         self.cached_source_state: dict[str, torch.Tensor] | None = None
         self.trained_source_state: dict[str, torch.Tensor] | None = None
@@ -293,6 +311,21 @@ class LifelongStrategy(SupervisedTemplate):
     def on_domain_end(self, data: DomainData) -> None:
         """Every domain, source included, after its training and :meth:`on_source_trained` / :meth:`on_target_end`."""
 
+    def adaptation_diagnostics(self, data: DomainData) -> dict[str, float]:
+        """Figures of the method's own networks on the current target (``data``: its train split), by name.
+
+        The engine records them at the end of every adapted target, and at its start unless the
+        method took them itself earlier (:meth:`note_adaptation_diagnostics`, e.g. before a
+        warm-up). A method with generators and critics reports, where it has them:
+        ``generator_displacement_mm`` (mean per-joint distance between augmented and input 3D),
+        ``critic_accuracy`` (:func:`lifelong_pose.metrics.distribution.critic_accuracy`) and
+        ``generated_2d_distance`` (sliced Wasserstein between normalised generated and target 2D).
+        It runs without gradients, on a generator of its own (``self._generator`` is swapped) and
+        with torch's random state restored after it, so taking diagnostics never changes a run.
+        The default reports nothing.
+        """
+        return {}
+
     # -- the domain loop ----------------------------------------------------------------------
     @property
     def domain(self) -> DomainInfo:
@@ -356,14 +389,23 @@ class LifelongStrategy(SupervisedTemplate):
         self.domain_steps = self.steps_for(self.domain)
         self.domain_step = 0
         self._terms = {}
+        self._diagnostics = {}
         self.train_epochs = 1 if self.domain_steps > 0 else 0
         self._generator = seed_everything(derive_seed(self.context.seed, "domain", self.domain.index))
         if self.source_from_cache:
             assert self.cached_source_state is not None
             self.model.load_state_dict(self.cached_source_state)
+        for plugin in self.plugins:  # LifelongPlugin.lifter_entering (EMA's carry), before anything reads the lifter
+            entering = getattr(plugin, "lifter_entering", None)
+            if callable(entering):
+                entering(self)
+        if self.domain.index > 0:
+            self.control_normalisation()
         super()._before_training_exp(**kwargs)
         if self.adapting:
             self.on_target_start(self.domain_data)
+            if "start" not in self._diagnostics:
+                self.note_adaptation_diagnostics("start")
 
     def _train_exp(self, experience: Any, eval_streams: Any = None, **kwargs: Any) -> None:
         """The domain's steps (none for a source from the cache: its lifter is loaded); then keep a
@@ -381,9 +423,92 @@ class LifelongStrategy(SupervisedTemplate):
         if self.domain.index == 0:
             self.on_source_trained(data)
         elif self.train_epochs > 0:
+            self.note_adaptation_diagnostics("end")
             self.on_target_end(data)
         self.on_domain_end(data)
         super()._after_training_exp(**kwargs)
+        if self._frozen_statistics is not None:
+            self._frozen_statistics.release(self.model.training)
+            self._frozen_statistics = None
+
+    # -- normalisation controls ---------------------------------------------------------------
+    def control_normalisation(self) -> None:
+        """On a target, before any plugin or the method sees it: ``bn=adabn`` re-estimates the
+        lifter's statistics on the target's train 2D; ``frozen`` and ``adabn`` then keep them while
+        the method adapts (released at the end of the domain)."""
+        if self.params.bn == "adabn":
+            self.reestimate_normalisation(self.domain_data)
+        if self.params.bn != "train" and self.train_epochs > 0:
+            self._frozen_statistics = FrozenStatistics(self.model)
+
+    def reestimate_normalisation(self, data: DomainData) -> int:
+        """AdaBN: the lifter's BatchNorm statistics set to those of ``data``'s 2D windows
+        (:func:`lifelong_pose.training.normalisation.reestimate_statistics`); returns the layers re-estimated."""
+        data = self.domain_tensors(data)
+
+        def windows() -> Any:
+            batches = TensorBatches(data, receptive_field=self.params.receptive_field, batch_size=self.eval_mb_size)
+            return (batch.x2d.to(self.device) for batch in batches)
+
+        return reestimate_statistics(self.model, windows)
+
+    def normalisation_note(self) -> dict[str, Any]:
+        """What ``bn`` does in this run, for its record: ``{"bn", "layers", "effect"}`` (a no-op says so)."""
+        return normalisation_note(
+            self.params.bn,
+            len(statistics_layers(self.model)),
+            trains_on_targets=isinstance(self.params, AdaptationParams),
+            lifter=self.params.lifter,
+        )
+
+    # -- diagnostics --------------------------------------------------------------------------
+    def note_adaptation_diagnostics(self, stage: str) -> None:
+        """Take :meth:`adaptation_diagnostics` on the current target now, as its ``stage`` (``start``, ``end``).
+
+        A probe generator seeded from ``(seed, "diagnostics", domain, stage)`` stands in for the
+        method's own while it runs, and torch's random state is restored after, so the run goes
+        on exactly as it would have without the probe.
+        """
+        own = self._generator
+        self._generator = torch.Generator().manual_seed(
+            derive_seed(self.context.seed, "diagnostics", self.domain.index, stage)
+        )
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        try:
+            with torch.random.fork_rng(devices=devices), torch.no_grad():
+                figures = self.adaptation_diagnostics(self.domain_data)
+        finally:
+            self._generator = own
+        self._diagnostics[stage] = {name: float(value) for name, value in figures.items()}
+
+    def probe_batch(self, data: DomainData, frames: int = PROBE_FRAMES) -> PoseBatch:
+        """Up to ``frames`` evenly spaced frames of ``data`` as one batch (windows, cameras; no draw):
+        the same frames at a domain's start and end, whatever the run drew before."""
+        data = self.domain_tensors(data)
+        count = min(frames, len(data))
+        pick = torch.linspace(0, len(data) - 1, count).round().long().to(data.x2d.device)
+        return TensorBatches(data, receptive_field=self.params.receptive_field, batch_size=count).batch(pick)
+
+    def domain_diagnostics(self) -> dict[str, dict[str, float]]:
+        """The method's figures on the current domain, by stage (empty where it reports none)."""
+        return {stage: dict(figures) for stage, figures in self._diagnostics.items() if figures}
+
+    def test_predictions(self, data: DomainData) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, J, 3) predictions and 3D of a test split, made as its evaluation makes them (the same
+        batches, sequence path and flips), in evaluation mode and without gradients."""
+        was_training = self.model.training
+        self.model.eval()
+        predicted, truth = [], []
+        try:
+            with torch.no_grad():
+                for batch in self.test_batches(data):
+                    batch = batch.to(self.device)
+                    assert batch.X3d is not None, "test splits carry 3D"
+                    predicted.append(self.test_output(batch))
+                    truth.append(batch.X3d)
+        finally:
+            self.model.train(was_training)
+        return torch.cat(predicted), torch.cat(truth)
 
     def train_dataset_adaptation(self, **kwargs: Any) -> None:
         assert self.experience is not None
@@ -419,12 +544,15 @@ class LifelongStrategy(SupervisedTemplate):
 
     def make_eval_dataloader(self, **kwargs: Any) -> None:
         assert self.experience is not None
-        data = self.domain_tensors(self.experience.tensors)
+        self.dataloader = self.test_batches(self.experience.tensors)
+
+    def test_batches(self, data: DomainData) -> SequenceBatches | TensorBatches:
+        """A test split's batches, on the device: whole sequences (:attr:`tests_sequences`) or windows."""
+        data = self.domain_tensors(data)
         receptive_field, size = self.params.receptive_field, self.eval_mb_size
         if self.tests_sequences:
-            self.dataloader = SequenceBatches(data, receptive_field=receptive_field, frames_per_chunk=size)
-        else:
-            self.dataloader = TensorBatches(data, receptive_field=receptive_field, batch_size=size)
+            return SequenceBatches(data, receptive_field=receptive_field, frames_per_chunk=size)
+        return TensorBatches(data, receptive_field=receptive_field, batch_size=size)
 
     def eval_dataset_adaptation(self, **kwargs: Any) -> None:
         assert self.experience is not None
@@ -637,9 +765,10 @@ class LifelongStrategy(SupervisedTemplate):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
         for key, plugin in self._stateful_plugins():
-            if key not in state["plugins"]:
+            if key in state["plugins"]:
+                plugin.load_state_dict(state["plugins"][key])
+            elif plugin.state_dict():  # one with nothing to restore may meet a checkpoint from before it kept state
                 raise KeyError(f"Checkpoint has no state for plugin {key!r}; it was saved with other plugins")
-            plugin.load_state_dict(state["plugins"][key])
         self.load_extra_state_dict(state.get("extra", {}))
 
     def _stateful_plugins(self) -> list[tuple[str, Any]]:

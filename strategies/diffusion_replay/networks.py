@@ -7,8 +7,6 @@
   from the diffusion sampler (or on noise, for the ``noise`` ablation).
 - :class:`PoseCritic2D`: the 2D pose discriminator, a residual MLP on one frame's 2D joints,
   trained as a Wasserstein critic with a gradient penalty (:func:`gradient_penalty`).
-- :func:`normalised_2d`: a 2D pose without its position and size, for the normalised half of the
-  hybrid 2D loss.
 
 The generators themselves are :class:`lifelong_pose.strategies.shared.lpa.AugmentationGenerator` with a
 translation head: the same bone-angle, bone-length and rigid stages PoseDA uses.
@@ -20,7 +18,6 @@ import torch
 from lifelong_pose.strategies.shared.lpa import ResidualMLP
 from torch import nn
 
-from lifelong_pose.geometry.alignment import box_extent
 from lifelong_pose.geometry.bones import bone_vectors
 from lifelong_pose.geometry.skeleton import JointLayout
 
@@ -81,12 +78,3 @@ def gradient_penalty(
     between = (mix * real + (1 - mix) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(between).sum(), between, create_graph=True)
     return ((grad.flatten(1).norm(dim=-1) - 1) ** 2).mean()
-
-
-def normalised_2d(x2d: torch.Tensor, visible: torch.Tensor | None = None) -> torch.Tensor:
-    """(..., J, 2) poses moved to put the root at 0 and scaled to a box of size 1 (width + height).
-
-    The hybrid 2D loss compares poses this way to judge their shape whatever their position and
-    size, and without normalising to judge those too.
-    """
-    return (x2d - x2d[..., :1, :]) / box_extent(x2d, visible).clamp_min(1e-6)[..., None, None]

@@ -33,7 +33,6 @@ from lifelong_pose.strategies.diffusion_replay.networks import (
     PoseCritic2D,
     PoseEmbeddings,
     gradient_penalty,
-    normalised_2d,
 )
 from lifelong_pose.strategies.diffusion_replay.pose_diffusion import PoseDiffusion
 from lifelong_pose.strategies.plugins.ema import EMAPlugin
@@ -44,12 +43,13 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from lifelong_pose.data import DomainData, PoseBatch
 from lifelong_pose.data.windows import sliding_windows
-from lifelong_pose.geometry.alignment import box_extent, global_position_alignment, usable_rows
+from lifelong_pose.geometry.alignment import box_extent, global_position_alignment, normalised_2d, usable_rows
 from lifelong_pose.geometry.bones import bone_lengths
 from lifelong_pose.geometry.camera import project_to_2d
 from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.training import AdaptationParams, LifelongStrategy, RunContext
 from lifelong_pose.training.params import check_at_least, check_positive, videopose3d_recipe
+from lifelong_pose.training.probe import adversarial_figures
 
 # The paper's schedule: VideoPose3D with 27 frames, 40 source epochs, 30 per target, batch 1024.
 _PAPER = {
@@ -111,7 +111,8 @@ class DiffusionReplayParams(AugmentationParams):
         replay_share: share of each batch whose augmentation is styled on a prior (with ``ddim``).
         prior_pool: prior poses drawn from the sampler once per target, among which every batch
             picks its share (at most ``replay_share`` times the target's frames).
-        ema, ema_eta, ema_update: average the lifter with the ``ema`` plugin (per step or per domain).
+        ema, ema_eta, ema_update: average the lifter with the ``ema`` plugin (per step, per domain, or
+            per domain for the next domain's start only: ``carry``).
         adapt_steps: (inherited) lifter steps per target (each also trains the generators and critic).
         warmup_steps: generator and critic steps on each target before the lifter trains.
         gan_lr: (inherited) Adam rate of generators, embeddings and critic (betas 0.5, 0.9, as WGAN-GP).
@@ -146,7 +147,7 @@ class DiffusionReplayParams(AugmentationParams):
     prior_pool: int = 2048
     ema: bool = True
     ema_eta: float = 0.99
-    ema_update: Literal["step", "domain"] = "step"
+    ema_update: Literal["step", "domain", "carry"] = "step"
     warmup_steps: int = 30
     critic_steps: int = 1
     gp_weight: float = 10.0
@@ -168,7 +169,7 @@ class DiffusionReplayParams(AugmentationParams):
             "teacher": ("frozen", "ema", "live"),
             "generation_seed": ("predicted", "source"),
             "sampler": ("strided", "partial"),
-            "ema_update": ("step", "domain"),
+            "ema_update": ("step", "domain", "carry"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -359,8 +360,30 @@ class DiffusionReplay(LifelongStrategy):
             self.priors = draw(
                 count, steps=self.params.sampler_steps, mode=self.params.sampler, generator=self._generator
             )
+        self.note_adaptation_diagnostics("start")  # before the warm-up: the networks as they enter
         for batch in self.domain_batches(self.params.warmup_steps):
             self.adversarial_step(self.draw(batch.x2d))
+
+    def adaptation_diagnostics(self, data: DomainData) -> dict[str, float]:
+        """On a probe of the target's windows: how far the generators move the teacher's poses,
+        how well the critic tells real 2D (target frames, and priors on replayed rows, as it is
+        trained) from generated 2D, and how far generated 2D poses stand from the target's."""
+        probe = self.probe_batch(data)
+        draw = self.draw(probe.x2d)
+        generated = self.generate(draw)
+        centre = draw.x2d.shape[1] // 2
+        real = draw.x2d[:, centre]
+        if draw.replayed:
+            real = torch.cat([draw.style[: draw.replayed], real[draw.replayed :]])
+        fake = generated.x2d[:, centre]
+        return adversarial_figures(
+            original_3d=draw.predicted[:, centre],
+            augmented_3d=generated.augmented.pose,
+            real_scores=self.critic(real),
+            generated_scores=self.critic(fake),
+            generated_2d=fake,
+            target_2d=draw.x2d[:, centre],
+        )
 
     def make_teacher(self) -> None:
         """The teacher of this domain: a frozen copy of the lifter as it enters it, or its average."""

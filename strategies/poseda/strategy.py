@@ -32,6 +32,7 @@ from lifelong_pose.geometry.camera import project_to_2d
 from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.training import AdaptationParams, LifelongStrategy, RunContext
 from lifelong_pose.training.params import check_at_least, check_positive, videopose3d_recipe
+from lifelong_pose.training.probe import adversarial_figures
 
 # The paper's schedule on a GPU: VideoPose3D-style source training, then 10 epochs per target
 # (section 4.2: "5 to 10 epochs ... to get convergence"), batch 1024.
@@ -186,10 +187,35 @@ class PoseDA(LifelongStrategy):
 
     def on_target_start(self, data: DomainData) -> None:
         self.kept_source()
+        self.note_adaptation_diagnostics("start")  # before the first target's warm-up
         if self.params.lpa and not self.warmed_up:
             for _ in range(self.params.warmup_steps):
                 self.augmenter_step(self.params.batch_size)
             self.warmed_up = True
+
+    def adaptation_diagnostics(self, data: DomainData) -> dict[str, float]:
+        """On a probe of the target's windows, each paired with a source pose as in training: how far
+        LPA moves the source poses, how well the anchor critic tells source 3D (real) from LPA's
+        (generated), and how far the pairs made for the target (LPA, then GPA) stand from the
+        target's own 2D."""
+        probe = self.probe_batch(data)
+        source = self.kept_source().sample(len(probe), self._generator)
+        centre = probe.x2d.shape[1] // 2
+        poses = self.augment(source.X3d) if self.params.lpa else source.X3d
+        x2d, _ = self._made_2d(poses, source, len(probe), probe.x2d, probe.intrinsics)
+        figures: dict[str, torch.Tensor | None] = {
+            "generated_2d": x2d[:, centre],
+            "target_2d": probe.x2d[:, centre],
+        }
+        if self.params.lpa:
+            real, generated = source.X3d[:, centre], poses[:, centre]
+            figures |= {
+                "original_3d": real,
+                "augmented_3d": generated,
+                "real_scores": self.discriminator(real),
+                "generated_scores": self.discriminator(generated),
+            }
+        return adversarial_figures(**figures)
 
     def kept_source(self) -> SourcePool:
         """The kept source pool (a clear error before the source)."""
