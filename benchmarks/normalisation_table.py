@@ -56,25 +56,25 @@ ROWS: dict[str, Row] = {
     "diffusion_replay": ("diffusion_replay", {}, []),
     "diffusion_replay (bn=frozen)": ("diffusion_replay", {"bn": "frozen"}, []),
     "diffusion_replay (bn=adabn)": ("diffusion_replay", {"bn": "adabn"}, []),
-    "diffusion_replay, source-seeded": ("diffusion_replay", {"generation_seed": "source"}, []),
-    "diffusion_replay, source-seeded (bn=adabn)": (
+    "diffusion_replay source-seeded": ("diffusion_replay", {"generation_seed": "source"}, []),
+    "diffusion_replay source-seeded (bn=adabn)": (
         "diffusion_replay",
         {"generation_seed": "source", "bn": "adabn"},
         [],
     ),
-    "diffusion_replay, EMA carry": ("diffusion_replay", {"ema_update": "carry"}, []),
-    "diffusion_replay, EMA carry (bn=adabn)": ("diffusion_replay", {"ema_update": "carry", "bn": "adabn"}, []),
+    "diffusion_replay EMA carry": ("diffusion_replay", {"ema_update": "carry"}, []),
+    "diffusion_replay EMA carry (bn=adabn)": ("diffusion_replay", {"ema_update": "carry", "bn": "adabn"}, []),
 }
 METHODS: dict[str, tuple[str, str | None, str]] = {
     # method -> (its bn=train row, its bn=frozen row or None, its bn=adabn row)
     "PoseDA": ("poseda", "poseda (bn=frozen)", "poseda (bn=adabn)"),
     "diffusion_replay": ("diffusion_replay", "diffusion_replay (bn=frozen)", "diffusion_replay (bn=adabn)"),
-    "diffusion_replay, source-seeded": (
-        "diffusion_replay, source-seeded",
+    "diffusion_replay source-seeded": (
+        "diffusion_replay source-seeded",
         None,
-        "diffusion_replay, source-seeded (bn=adabn)",
+        "diffusion_replay source-seeded (bn=adabn)",
     ),
-    "diffusion_replay, EMA carry": ("diffusion_replay, EMA carry", None, "diffusion_replay, EMA carry (bn=adabn)"),
+    "diffusion_replay EMA carry": ("diffusion_replay EMA carry", None, "diffusion_replay EMA carry (bn=adabn)"),
 }
 METHOD_FIGURES = ("generator_displacement_mm", "critic_accuracy", "generated_2d_distance")
 
@@ -104,7 +104,7 @@ def swap_share(record: dict[str, Any]) -> float | None:
             continue
         gained += R[j - 1, j] - R[j, j]
         explained += R[j - 1, j] - figures["swap"]["statistics_only_mm"]
-    return explained / gained if gained else None
+    return explained / gained if gained > 0 else None  # a share of no gain means nothing
 
 
 def welch(a: Sequence[float], b: Sequence[float]) -> str:
@@ -116,7 +116,7 @@ def welch(a: Sequence[float], b: Sequence[float]) -> str:
 
 def share_cell(values: Sequence[float | None]) -> str:
     present = [100 * value for value in values if value is not None and np.isfinite(value)]
-    return f"{mean_std_cell(present, 0)} %" if present else "n/a"
+    return f"{mean_std_cell(present, 0)} %" if present else "n/a (no gain)"
 
 
 def normalisation_lines(records: dict[str, list[dict[str, Any]]], names: Sequence[str]) -> list[str]:
@@ -132,7 +132,7 @@ def normalisation_lines(records: dict[str, list[dict[str, Any]]], names: Sequenc
         frozen_share = [
             1 - by_seed[r["seed"]]["summary"]["adaptation_gain"] / r["summary"]["adaptation_gain"]
             for r in trained
-            if r["seed"] in by_seed and r["summary"]["adaptation_gain"]
+            if r["seed"] in by_seed and r["summary"]["adaptation_gain"] > 0  # a share of no gain means nothing
         ]
         table.append(
             [
@@ -141,7 +141,7 @@ def normalisation_lines(records: dict[str, list[dict[str, Any]]], names: Sequenc
                 mean_std_cell(gains(frozen_runs)) if frozen_runs else "not run",
                 mean_std_cell(gains(adabn_runs)) if adabn_runs else "not run",
                 mean_std_cell(gains(records.get("adabn", []))) if records.get("adabn") else "not run",
-                share_cell(frozen_share) if frozen_runs else "n/a",
+                share_cell(frozen_share) if frozen_runs else "not run",
                 share_cell([swap_share(r) for r in trained]),
                 welch(target_errors(records.get("adabn", [])), target_errors(trained)),
                 welch(target_errors(records.get("adabn", [])), target_errors(adabn_runs)),

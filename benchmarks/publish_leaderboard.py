@@ -1,11 +1,13 @@
 """Regenerate the published simulated-world leaderboard: run the grid, file every configuration, build it.
 
 The grid is every built-in stream x every row of the method tables (``poseda_table.py``,
-``diffusion_replay_table.py``, ``dakpose_table.py``: each strategy, its ablations and plugins)
-plus the oracle, at 3 seeds in the quick profile. Runs go through the same runner as
+``diffusion_replay_table.py``, ``dakpose_table.py``: each strategy, its ablations and plugins;
+``normalisation_table.py``: ``adabn`` and the methods' ``bn`` controls) plus the oracle, at 3
+seeds in the quick profile. Runs go through the same runner as
 ``lifelong-pose run`` into ``--out`` (finished runs are reused, so the script resumes); every row
 whose seeds all finished is filed on the board (``--board``, default ``leaderboard/``; rows already
-there are skipped). A row that cannot be filed (a seed failed; fewer than 3 seeds, e.g. a triage run
+there are skipped, or with ``--replace`` replaced by the runs in ``--out``: the old entry stays in
+git's history only). A row that cannot be filed (a seed failed; fewer than 3 seeds, e.g. a triage run
 with ``--seeds 0``, without ``--allow-few-seeds``) is reported and the script goes on; with
 ``--stop-row-on-failure`` a row's seeds after a failed one are not run. The papers' reported rows
 are filed from ``leaderboard/papers.json``; then the board is checked (every figure recomputed),
@@ -27,6 +29,7 @@ from typing import Any
 
 from dakpose_table import ROWS as DAKPOSE_ROWS  # benchmarks/ is on sys.path when a script runs
 from diffusion_replay_table import ROWS as DIFFUSION_REPLAY_ROWS
+from normalisation_table import ROWS as NORMALISATION_ROWS
 from poseda_table import ROWS as POSEDA_ROWS
 from strategy_table import Row, add_budget_arguments, row_folder, run_row
 
@@ -38,11 +41,23 @@ from lifelong_pose.leaderboard.site import build_site
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = "cross_scenario,cross_dataset,cross_camera,long_stream"
-GRID: dict[str, Row] = {"oracle": ("oracle", {}, []), **POSEDA_ROWS, **DIFFUSION_REPLAY_ROWS, **DAKPOSE_ROWS}
+GRID: dict[str, Row] = {
+    "oracle": ("oracle", {}, []),
+    **POSEDA_ROWS,
+    **DIFFUSION_REPLAY_ROWS,
+    **DAKPOSE_ROWS,
+    **NORMALISATION_ROWS,
+}
 
 
 def file_row(
-    board: Board, folder: Path, records: Sequence[dict[str, Any]], *, on_board: set[str], allow_few_seeds: bool
+    board: Board,
+    folder: Path,
+    records: Sequence[dict[str, Any]],
+    *,
+    on_board: set[str],
+    allow_few_seeds: bool,
+    replace: bool = False,
 ) -> str:
     """File one row's runs (``records``, the seeds asked for, in ``folder``) or say why not: the log line.
 
@@ -57,15 +72,18 @@ def file_row(
     failed = [record for record in records if record["status"] != "complete"]
     if failed:
         return f"{len(failed)} of {len(records)} seed(s) failed; not filed"
-    if configuration_key(run_configuration(records[0])) in on_board:
+    key = configuration_key(run_configuration(records[0]))
+    if key in on_board and not replace:
         return "already on the board"
     if len(records) < MIN_SEEDS and not allow_few_seeds:
         return (
             f"{len(records)} seed(s) run, not filed: an entry needs {MIN_SEEDS} seeds "
             "(--allow-few-seeds files it, flagged)"
         )
+    replaced = board.remove(key) if key in on_board else None
     paths = board.add([folder / f"seed-{record['seed']}" for record in records], allow_few_seeds=allow_few_seeds)
-    return "filed " + ", ".join(str(path.relative_to(board.root)) for path in paths)
+    filed = ", ".join(str(path.relative_to(board.root)) for path in paths)
+    return f"replaced {replaced.relative_to(board.root)} by {filed}" if replaced else f"filed {filed}"
 
 
 def main() -> int:
@@ -76,6 +94,11 @@ def main() -> int:
     parser.add_argument("--allow-few-seeds", action="store_true", help="file rows with fewer than 3 seeds (smoke runs)")
     parser.add_argument(
         "--stop-row-on-failure", action="store_true", help="skip a row's remaining seeds once one failed (triage)"
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace rows already on the board by the runs in --out (git keeps the old)",
     )
     parser.add_argument("--out", default="runs/leaderboard", help="run folders (resumed if present)")
     parser.add_argument("--board", default=str(ROOT / "leaderboard"))
@@ -108,7 +131,14 @@ def main() -> int:
             )
             folder = row_folder(Path(args.out), scenario, name, args.steps, args.adapt_steps)
             try:
-                outcome = file_row(board, folder, records, on_board=on_board, allow_few_seeds=args.allow_few_seeds)
+                outcome = file_row(
+                    board,
+                    folder,
+                    records,
+                    on_board=on_board,
+                    allow_few_seeds=args.allow_few_seeds,
+                    replace=args.replace,
+                )
             except EntryError as error:
                 not_filed.append(str(error))
                 outcome = f"not filed: {error}"

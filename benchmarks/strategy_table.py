@@ -155,6 +155,13 @@ def run_row(
                 break
             continue
         run_options = dict(options) | budget_options(strategy, steps, adapt_steps)
+        if (
+            existing is not None
+            and existing["status"] == "complete"
+            and _is_row(existing, strategy, run_options, plugins)
+        ):
+            records.append(existing)  # finished: read, not rebuilt (building the stream costs seconds a run)
+            continue
         tick = time.perf_counter()
         config = RunConfig(
             scenario,
@@ -182,6 +189,20 @@ def run_row(
         print(f"{scenario} | {name} | seed {seed}: {time.perf_counter() - tick:.1f} s", flush=True)
         records.append(record)  # run() returns a finished folder's record as it reads it
     return records
+
+
+def _is_row(record: dict[str, Any], strategy: str, options: dict[str, Any], plugins: Sequence[str]) -> bool:
+    """Whether a finished record is this row's run: its strategy, every option the row sets, its plugins.
+    Anything else goes through the runner, which refuses to resume a different run and says why."""
+    from lifelong_pose.registry import parse_id
+
+    params = record["strategy"]["params"]
+    return (
+        parse_id(record["strategy"]["id"]).base == parse_id(strategy).base
+        and all(params.get(key) == value for key, value in options.items())
+        and [parse_id(plugin.get("id") or "").base for plugin in record["plugins"]]
+        == [parse_id(p).base for p in plugins]
+    )
 
 
 def summary_row(name: str, records: list[dict[str, Any]]) -> list[str]:

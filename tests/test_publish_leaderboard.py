@@ -41,6 +41,25 @@ def test_a_finished_row_is_filed_once_then_reported_as_already_on_the_board(tmp_
     assert len(board.entries()) == 1
 
 
+def test_with_replace_a_row_on_the_board_is_filed_again_from_the_new_runs(tmp_path: Path) -> None:
+    board, folder = Board(tmp_path / "board"), tmp_path / "runs" / "row"
+    records = _row(folder)
+    file_row(board, folder, records, on_board=set(), allow_few_seeds=False)
+    (old,) = board.filed()
+    again = tmp_path / "runs" / "again"
+    newer = [complete(again / f"seed-{seed}", seed=seed, offset=10.0 + seed) for seed in (0, 1, 2)]
+    for seed, record in zip((0, 1, 2), newer, strict=True):
+        record.write(again / f"seed-{seed}")
+    fresh = [record.to_dict() for record in newer]
+    outcome = file_row(board, again, fresh, on_board={old.entry["key"]}, allow_few_seeds=False, replace=True)
+    assert outcome.startswith(f"replaced {old.path.relative_to(board.root)} by entries/")
+    (entry,) = board.entries()
+    assert entry["key"] == old.entry["key"] and str(again) in entry["run"] and str(folder) not in entry["run"]
+    assert entry["figures"]["mpjpe"]["final_avg"]["mean"] > old.entry["figures"]["mpjpe"]["final_avg"]["mean"]
+    with pytest.raises(EntryError, match="no entry with key 0123456789abcdef"):
+        board.remove("0123456789abcdef")
+
+
 def test_a_triage_run_on_fewer_seeds_is_reported_not_filed_and_with_the_flag_files_only_those_seeds(
     tmp_path: Path,
 ) -> None:

@@ -142,6 +142,18 @@ class Board:
         atomic_write_text(path, json.dumps(entry, indent=1, sort_keys=True) + "\n")
         return path
 
+    def remove(self, key: str) -> Path:
+        """Delete the entry of configuration ``key`` (to file newer runs of it); returns the file it was in.
+
+        Raises:
+            EntryError: no entry on the board has that key.
+        """
+        for filed in self.filed():
+            if filed.entry["key"] == key:
+                filed.path.unlink()
+                return filed.path
+        raise EntryError(f"no entry with key {key} on the board in {self.root}")
+
     def add(self, folders: Sequence[Path | str], *, allow_few_seeds: bool = False) -> list[Path]:
         """File the runs under ``folders``: their records grouped by configuration, one entry each.
 
