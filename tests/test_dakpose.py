@@ -209,3 +209,115 @@ def test_bad_options_are_clear_errors() -> None:
         make_strategy("dakpose", context=context, dma_start=9)
     with pytest.raises(ValueError, match="needs a lifter with encode/decode"):
         make_strategy("dakpose", context=context, lifter="simple_baseline", receptive_field=1)
+
+
+# -- the fast lifter, pinned to the reference one ------------------------------------------------
+@pytest.mark.parametrize(
+    ("sizes", "frames"),
+    [
+        ({"channels": 16, "encoder_blocks": 1, "decoder_blocks": 1, "heads": 2, "dropout": 0.0}, 5),
+        ({"channels": 24, "encoder_blocks": 2, "decoder_blocks": 2, "heads": 3, "dropout": 0.2}, 9),
+    ],
+)
+def test_the_fast_lifter_gives_the_reference_outputs_with_the_same_weights(sizes: dict[str, Any], frames: int) -> None:
+    from reference_dakpose import ReferenceDAKPoseLifter, fast_state_dict
+
+    from lifelong_pose.models.dakpose import DAKPoseLifter
+
+    torch.manual_seed(0)
+    reference = ReferenceDAKPoseLifter(17, receptive_field=frames, **sizes)
+    fast = DAKPoseLifter(17, receptive_field=frames, **sizes)
+    fast.load_state_dict(fast_state_dict(reference.state_dict()))  # strict: every tensor maps
+    x2d = torch.randn(4, frames, 17, 2)
+    reference.eval(), fast.eval()
+    torch.testing.assert_close(fast.sequence(x2d), reference.sequence(x2d), atol=1e-5, rtol=1e-5)
+    structure, dynamics = fast.encode(x2d)
+    reference_structure, reference_dynamics = reference.encode(x2d)
+    torch.testing.assert_close(structure, reference_structure, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(dynamics, reference_dynamics, atol=1e-5, rtol=1e-5)
+    # training mode without dropout: the same outputs and the same gradients
+    if sizes["dropout"] == 0:
+        reference.train(), fast.train()
+        reference(x2d).square().sum().backward()
+        fast(x2d).square().sum().backward()
+        gradients = fast_state_dict({name: p.grad for name, p in reference.named_parameters()})
+        for name, parameter in fast.named_parameters():
+            torch.testing.assert_close(parameter.grad, gradients[name], atol=1e-4, rtol=1e-4)
+
+
+def test_axis_attention_attends_only_along_its_axis() -> None:
+    from lifelong_pose.models.dakpose import AxisAttentionBlock
+
+    torch.manual_seed(1)
+    tokens = torch.randn(2, 5, 7, 8)
+    for axis, other in (("joints", 1), ("frames", 2)):
+        block = AxisAttentionBlock(8, 2, axis).eval()
+        changed = tokens.clone()
+        index = [slice(None)] * 4
+        index[other] = 0  # change frame 0 (joints axis) or joint 0 (frames axis)
+        changed[tuple(index)] += 1.0
+        keep = [slice(None)] * 4
+        keep[other] = slice(1, None)  # every other frame / joint must be untouched
+        torch.testing.assert_close(block(changed)[tuple(keep)], block(tokens)[tuple(keep)])
+    with pytest.raises(ValueError, match="axis must be 'joints' or 'frames'"):
+        AxisAttentionBlock(8, 2, "time")
+    with pytest.raises(ValueError, match="activation must be 'gelu' or 'relu'"):
+        AxisAttentionBlock(8, 2, "joints", activation="tanh")
+
+
+# -- knowledge fusion as eq. 7 writes it ---------------------------------------------------------
+def _source_batch(strategy: Any, frames: int = 5) -> torch.Tensor:
+    torch.manual_seed(2)
+    return torch.randn(8, frames, 17, 2) * 0.3
+
+
+@pytest.mark.parametrize("decoder", ["shared", "own"])
+def test_the_discriminators_are_at_chance_on_identical_inputs_at_the_first_step(decoder: str) -> None:
+    from lifelong_pose.metrics.distribution import critic_accuracy
+
+    strategy = make_strategy("dakpose", context=RunContext(17, "h36m17", profile="tiny"), auxiliary_decoder=decoder)
+    x2d = _source_batch(strategy)
+    structure, dynamics = strategy.model.encode(x2d)
+    for name, estimator, discriminator, own in (
+        ("structure", strategy.structure_estimator, strategy.structure_discriminator, structure),
+        ("dynamics", strategy.dynamics_estimator, strategy.dynamics_discriminator, dynamics),
+    ):
+        features = estimator.encode(x2d)[0 if name == "structure" else 1]
+        torch.testing.assert_close(features, own)  # copies of G's encoders: the same features
+        real, synthetic = discriminator(own).detach(), discriminator(features).detach()
+        assert critic_accuracy(real.numpy(), synthetic.numpy()) == pytest.approx(0.5)
+    shared = decoder == "shared"
+    assert (strategy.structure_estimator.decoder is None) == shared
+    parameters = {id(p) for p in strategy.structure_estimator.parameters()}
+    assert any(id(p) in parameters for p in strategy.model.decoder.parameters()) is False  # never counted twice
+    torch.testing.assert_close(
+        strategy.structure_estimator.decode(structure, dynamics), strategy.model.decode(structure, dynamics)
+    )
+
+
+def test_the_reversed_gradient_reaches_g_while_the_fusion_weight_ramps(tiny_scenario: str, tmp_path: Path) -> None:
+    config = RunConfig(
+        tiny_scenario,
+        "dakpose",
+        tmp_path / "run",
+        device="cpu",
+        progress=False,
+        report=False,
+        options={**_tiny_options(), "steps": 10, "grl_warmup_share": 1.0},  # a curve point per step
+    )
+    record = run(config)
+    terms = record["losses"][0]["terms"]
+    for name in ("structure", "dynamics"):
+        curve = terms[f"reversal_grad_{name}"]["curve"]
+        assert curve[0] == 0.0  # the first step's weight is 0: nothing reversed yet
+        assert all(value > 0 for value in curve[1:]), curve  # alive as the weight ramps up
+        assert 0.0 <= terms[f"accuracy_{name}"]["mean"] <= 1.0
+
+
+def test_the_probe_keeps_the_reversed_gradients_norm() -> None:
+    from lifelong_pose.strategies.dakpose.augment import ReversalProbe
+
+    probe = ReversalProbe()
+    x = torch.tensor([3.0, 4.0], requires_grad=True)
+    reverse_gradient(x, 2.0, probe).sum().backward()
+    assert float(probe.norm) == pytest.approx(2.0 * 2**0.5)  # |-2 * (1, 1)|

@@ -123,20 +123,38 @@ class StructureAugmentation:
         return self.perturb(self.scale(X, self.factors(X.shape[0], generator, X.device)), generator)
 
 
+class ReversalProbe:
+    """The norm of the gradient a reversal sends back into ``G`` on the last backward pass.
+
+    Why: behind a gradient reversal, a least-squares discriminator that wins outright sends ``G``
+    a gradient scaled by ``1 - D(f_G)``, i.e. none; the norm, logged every step, shows whether the
+    fusion is alive while its weight ramps up.
+    """
+
+    def __init__(self) -> None:
+        self.norm = torch.zeros(())
+
+
 class _ReverseGradient(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, weight: float) -> torch.Tensor:
-        ctx.weight = weight
+    def forward(ctx: Any, x: torch.Tensor, weight: float, probe: ReversalProbe | None) -> torch.Tensor:
+        ctx.weight, ctx.probe = weight, probe
         return x.view_as(x)
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        return -ctx.weight * grad, None
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        reversed_grad = -ctx.weight * grad
+        if ctx.probe is not None:
+            ctx.probe.norm = reversed_grad.detach().norm()
+        return reversed_grad, None, None
 
 
-def reverse_gradient(x: torch.Tensor, weight: float) -> torch.Tensor:
-    """Identity forward; the gradient is multiplied by ``-weight`` on the way back (Ganin and Lempitsky)."""
-    return _ReverseGradient.apply(x, weight)
+def reverse_gradient(x: torch.Tensor, weight: float, probe: ReversalProbe | None = None) -> torch.Tensor:
+    """Identity forward; the gradient is multiplied by ``-weight`` on the way back (Ganin and Lempitsky).
+
+    ``probe``, when given, keeps the norm of the gradient passed back (:class:`ReversalProbe`).
+    """
+    return _ReverseGradient.apply(x, weight, probe)
 
 
 def grl_weight(step: int, warmup_steps: int, maximum: float) -> float:

@@ -19,9 +19,14 @@ Where the paper is silent (it cites PoseAug-V [14] for the interpolating generat
   temporal features", one ``C``-vector per joint), attends across joints (the structural encoder's
   axis) and scores the mean; ``D_dyn`` pools over joints (``T x C``), attends across frames ("a
   lightweight Transformer along the temporal dimension") and scores the mean. One block each.
+- **Auxiliary estimators** ``G'``, ``G''`` (:class:`AuxiliaryEstimator`): "the same architecture as
+  G"; their encoders start as copies of ``G``'s and, as eq. 7 writes one decoder ``D`` for the
+  three, they decode with ``G``'s decoder (``auxiliary_decoder=shared``; ``own`` gives each a copy).
 """
 
 from __future__ import annotations
+
+import copy
 
 import torch
 from lifelong_pose.strategies.shared.lpa import ResidualMLP
@@ -29,6 +34,7 @@ from torch import nn
 
 from lifelong_pose.geometry.skeleton import JointLayout
 from lifelong_pose.geometry.transforms import bone_directions_and_lengths, joints_from_bones
+from lifelong_pose.models.dakpose import AxisAttentionBlock
 
 
 class MotionInterpolator(nn.Module):
@@ -90,20 +96,57 @@ class MotionPredictor(nn.Module):
 
 
 class FeatureDiscriminator(nn.Module):
-    """``D_str`` (``axis="joints"``) or ``D_dyn`` (``axis="frames"``) on (B, T, J, C) feature maps."""
+    """``D_str`` (``axis="joints"``) or ``D_dyn`` (``axis="frames"``) on (B, T, J, C) feature maps.
+
+    ``D_str`` pools the features over time and attends across joints, ``D_dyn`` pools over joints
+    and attends across frames (one :class:`~lifelong_pose.models.dakpose.AxisAttentionBlock`, ReLU,
+    no dropout); each scores the mean token. Least-squares targets: real (``G``'s) 1, synthetic 0.
+    """
 
     def __init__(self, axis: str, channels: int, heads: int) -> None:
         super().__init__()
         if axis not in ("joints", "frames"):
             raise ValueError(f"axis must be 'joints' or 'frames', got {axis!r}")
         self.axis = axis
-        layer = nn.TransformerEncoderLayer(
-            channels, heads, dim_feedforward=2 * channels, dropout=0.0, batch_first=True, norm_first=True
-        )
-        self.block = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+        self.block = AxisAttentionBlock(channels, heads, axis, dropout=0.0, activation="relu")
         self.score = nn.Linear(channels, 1)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """(B, T, J, C) -> (B,) scores."""
-        tokens = features.mean(dim=1) if self.axis == "joints" else features.mean(dim=2)
-        return self.score(self.block(tokens).mean(dim=1)).squeeze(-1)
+        pooled = features.mean(dim=1, keepdim=True) if self.axis == "joints" else features.mean(dim=2, keepdim=True)
+        return self.score(self.block(pooled).mean(dim=(1, 2))).squeeze(-1)
+
+
+class AuxiliaryEstimator(nn.Module):
+    """``G'`` or ``G''``: encoders that start as copies of ``G``'s, and ``G``'s decoder or a copy of it.
+
+    Why copies: an estimator built apart from ``G`` produces features a discriminator separates
+    by network identity alone (least-squares loss near 0 within 150 steps on the *same* inputs),
+    and behind the gradient reversal ``G`` then receives no gradient. Started as ``G``'s copies,
+    the features differ only as far as training on synthetic rather than real motion moves them.
+    With ``shared_decoder`` (eq. 7 writes one decoder ``D`` for all three estimators) the
+    auxiliary features must also stay decodable by ``G``'s own decoder, which learns the
+    synthetic pairs too; otherwise the estimator keeps a decoder of its own (a full copy of ``G``).
+
+    Args:
+        lifter: ``G`` (a :class:`~lifelong_pose.models.dakpose.DAKPoseLifter`).
+        shared_decoder: decode with ``G``'s decoder (not a parameter of this module) or a copy.
+    """
+
+    def __init__(self, lifter: nn.Module, *, shared_decoder: bool) -> None:
+        super().__init__()
+        self.structure_encoder = copy.deepcopy(lifter.structure_encoder)
+        self.dynamics_encoder = copy.deepcopy(lifter.dynamics_encoder)
+        self.decoder = None if shared_decoder else copy.deepcopy(lifter.decoder)
+        self._lifter = [lifter]  # G, outside this module's parameters and state
+
+    def encode(self, x2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, T, J, 2) -> this estimator's structural and dynamic features."""
+        return self.structure_encoder(x2d), self.dynamics_encoder(x2d)
+
+    def decode(self, structure: torch.Tensor, dynamics: torch.Tensor) -> torch.Tensor:
+        """Features -> (B, T, J, 3) root-relative metres, by the shared or own decoder."""
+        if self.decoder is None:
+            return self._lifter[0].decode(structure, dynamics)
+        out = self.decoder(structure, dynamics)
+        return torch.cat([torch.zeros_like(out[..., :1, :]), out[..., 1:, :]], dim=-2)

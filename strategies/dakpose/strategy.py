@@ -32,8 +32,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import torch
-from lifelong_pose.strategies.dakpose.augment import StructureAugmentation, grl_weight, reverse_gradient
+from lifelong_pose.strategies.dakpose.augment import (
+    ReversalProbe,
+    StructureAugmentation,
+    grl_weight,
+    reverse_gradient,
+)
 from lifelong_pose.strategies.dakpose.networks import (
+    AuxiliaryEstimator,
     FeatureDiscriminator,
     MotionCritic,
     MotionInterpolator,
@@ -46,7 +52,6 @@ from lifelong_pose.geometry.camera import project_to_2d
 from lifelong_pose.geometry.skeleton import get_layout
 from lifelong_pose.geometry.transforms import change_bone_lengths
 from lifelong_pose.metrics.pose import mpjpe
-from lifelong_pose.models import build_lifter
 from lifelong_pose.training import LifelongStrategy, LifterParams, RunContext
 from lifelong_pose.training.params import check_at_least, check_positive
 
@@ -87,6 +92,9 @@ class DAKPoseParams(LifterParams):
         fusion: how the synthetic motions reach ``G``: ``adversarial`` (auxiliary estimators,
             discriminators and gradient reversal; the paper's ADG) or ``direct`` (``G`` trains on the
             synthetic pairs itself; Table 5's "Direct").
+        auxiliary_decoder: ``G'`` and ``G''`` decode with ``G``'s own decoder (``shared``: eq. 7's one
+            ``D``) or with a copy of it each (``own``); their encoders start as copies of ``G``'s
+            either way (:class:`~lifelong_pose.strategies.dakpose.networks.AuxiliaryEstimator`).
         disentangle: structure augmentation and cross reconstruction (``L_fd``).
         local_scale_std, global_scale_std, scale_truncation: limb scaling's ``F_l ~ N(1, 0.2)``,
             ``F_g ~ N(1, 0.3)``, truncated at this many standard deviations.
@@ -112,6 +120,7 @@ class DAKPoseParams(LifterParams):
     sma: bool = True
     dma: bool = True
     fusion: Literal["adversarial", "direct"] = "adversarial"
+    auxiliary_decoder: Literal["shared", "own"] = "shared"
     disentangle: bool = True
     local_scale_std: float = 0.2
     global_scale_std: float = 0.3
@@ -141,6 +150,8 @@ class DAKPoseParams(LifterParams):
         super().__post_init__()
         if self.fusion not in ("adversarial", "direct"):
             raise ValueError(f"fusion must be 'adversarial' or 'direct', got {self.fusion!r}")
+        if self.auxiliary_decoder not in ("shared", "own"):
+            raise ValueError(f"auxiliary_decoder must be 'shared' or 'own', got {self.auxiliary_decoder!r}")
         if self.dma_start is not None and not 0 <= self.dma_start <= self.receptive_field:
             raise ValueError(f"dma_start must be in 0..receptive_field ({self.receptive_field}), got {self.dma_start}")
         if not 0 <= self.grl_warmup_share <= 1:
@@ -174,8 +185,18 @@ class DAKPose(LifelongStrategy):
       motion keeps "strictly consistent limb lengths across frames" (Fig. 8).
     - [3.3.2] The reference motion is the ``T`` frames before the window's end (a ``2T``-frame
       stretch of the source around each frame); the prediction starts after them.
-    - [3.3.3] ``G'`` and ``G''`` learn only their synthetic pairs (eq. 7), their features reach the
-      discriminators detached; the gradient reversal sits on ``G``'s features only.
+    - [3.3.3, eq. 7] ``G'`` and ``G''`` "share the same architecture as G", and eq. 7 decodes all three
+      estimators' features with one decoder ``D``: their encoders start as copies of ``G``'s and they
+      decode with ``G``'s decoder (``auxiliary_decoder=shared``), so a discriminator cannot tell the
+      estimators apart by identity (at the first step, on the same input, their features are
+      equal). Eq. 7 as printed feeds ``x`` and ``X`` to all three; the text trains ``G'`` and ``G''``
+      on the SMA's and DMA's pairs, which is what is done here. Their features reach the
+      discriminators detached; the gradient reversal sits on ``G``'s features only, and the norm of
+      the gradient it sends back is logged every step (``reversal_grad_*``), beside each
+      discriminator's accuracy (``accuracy_*``, 0.5 at chance).
+    - [3.3.3] One optimizer for ``G``, ``G'``, ``G''`` and the discriminators: with a gradient
+      reversal the min-max is a single descent step (Ganin and Lempitsky), and the paper gives one
+      learning rate and schedule for the whole model; no separate discriminator schedule is named.
     - [3.4.2] ``L_pe`` and ``L_fd`` are MPJPE over every frame in metres (eq. 3 and 7 are mean
       per-joint L2 norms); ``lambda_pe`` 10, ``lambda_fd`` 4, ``lambda_dg`` 4 as printed.
     - The augmentors train after each lifter step on the same batch (no separate warm-up; early
@@ -220,15 +241,11 @@ class DAKPose(LifelongStrategy):
                 "predictor_optimizer", torch.optim.Adam(self.predictor.parameters(), lr=p.augmentor_lr)
             )
         self._features: tuple[torch.Tensor, torch.Tensor] | None = None  # G's (s, d) of the step's batch
+        # the gradient each reversal sent back into G on the last step (logged after it)
+        self.reversal_probes = {"structure": ReversalProbe(), "dynamics": ReversalProbe()}
 
-    def _estimator(self) -> Any:
-        p = self.params
-        return build_lifter(
-            p.lifter,
-            num_joints=self.context.num_joints,
-            profile=self.context.profile,
-            receptive_field=p.receptive_field,
-        )
+    def _estimator(self) -> AuxiliaryEstimator:
+        return AuxiliaryEstimator(self.model, shared_decoder=self.params.auxiliary_decoder == "shared")
 
     def _build_fusion(self) -> None:
         """``G'``, ``D_str`` (with SMA) and ``G''``, ``D_dyn`` (with DMA), trained by the lifter's optimizer."""
@@ -446,9 +463,14 @@ class DAKPose(LifelongStrategy):
             terms[f"pose_{name}"] = mpjpe(estimator.decode(*features_syn), X_syn).mean()
             total = total + p.weight_pose * terms[f"pose_{name}"]
             own, synthetic_own = (structure, features_syn[0]) if name == "structure" else (dynamics, features_syn[1])
-            adversarial = (discriminator(synthetic_own.detach()) ** 2).mean()  # eq. 4-5: synthetic -> 0
-            adversarial = adversarial + ((1 - discriminator(reverse_gradient(own, weight))) ** 2).mean()  # real -> 1
+            synthetic_scores = discriminator(synthetic_own.detach())
+            real_scores = discriminator(reverse_gradient(own, weight, self.reversal_probes[name]))
+            adversarial = (synthetic_scores**2).mean() + ((1 - real_scores) ** 2).mean()  # eq. 4-5: real 1, synthetic 0
             terms[f"adversarial_{name}"] = adversarial
+            # the least-squares targets' midpoint as threshold: 0.5 is chance, 1 a discriminator that always wins
+            terms[f"accuracy_{name}"] = (
+                (real_scores > 0.5).float().mean() + (synthetic_scores < 0.5).float().mean()
+            ) / 2
             fusion = fusion + (p.weight_structure if name == "structure" else p.weight_dynamics) * adversarial
         if synthetic:
             terms["fusion"] = fusion
@@ -456,8 +478,11 @@ class DAKPose(LifelongStrategy):
         return total + p.weight_fusion * fusion
 
     def on_step_end(self) -> None:
-        """The augmentors learn from the step's source batch."""
+        """Log the gradient the reversals sent into ``G``; the augmentors learn from the step's source batch."""
         p = self.params
+        if self.domain.index == 0 and p.fusion == "adversarial":
+            fused = [name for name, used in (("structure", p.sma), ("dynamics", p.dma)) if used]
+            self.log_terms(**{f"reversal_grad_{name}": self.reversal_probes[name].norm for name in fused})
         if self.domain.index == 0 and (p.sma or p.dma):
             assert self.domain_batch is not None
             self.train_augmentors(self.domain_batch)
