@@ -21,6 +21,7 @@ from lifelong_pose.cli.main import main
 from lifelong_pose.leaderboard import Board, EntryError, entry_from_records, rank, recompute, significantly_different
 from lifelong_pose.leaderboard.browser import find_browser, open_page
 from lifelong_pose.leaderboard.entry import validate_entry
+from lifelong_pose.leaderboard.ranking import holm_adjusted, holm_rejections, welch_p_value
 from lifelong_pose.leaderboard.reported import reported_entries, reported_entry
 from lifelong_pose.leaderboard.site import build_site
 from lifelong_pose.leaderboard.tables import board_tables, csv_text, latex, markdown, reproduced_table
@@ -71,6 +72,41 @@ def test_ranks_follow_the_test_ties_share_a_rank_and_gaps_follow() -> None:
     ranks = rank([c, a, d, b])
     assert [str(r) for r in ranks] == ["3", "1=", "4", "1="]
     assert [str(r) for r in rank([c, a, d, b], lower_is_better=False)] == ["2", "3=", "1", "3="]
+
+
+def _with_mean_and_std(mean: float, std: float) -> list[float]:
+    """Three seeds whose mean and sample std are the given ones."""
+    return [mean - std, mean, mean + std]
+
+
+def test_a_tie_is_a_direct_test_against_the_leader_never_a_chain() -> None:
+    # the board's two cases: rows the neighbour chain tied although a direct test separates them
+    dakpose, no_filter = _with_mean_and_std(154.0, 8.3), _with_mean_and_std(252.5, 0.6)
+    prior_none, source_only = _with_mean_and_std(86.3, 0.3), _with_mean_and_std(103.1, 2.3)
+    assert welch_p_value(dakpose, no_filter) == pytest.approx(0.002, abs=5e-4)
+    assert welch_p_value(prior_none, source_only) == pytest.approx(0.0055, abs=5e-4)
+    # a chain: B within noise of A and of C (p = 0.147 each), A and C far apart (p = 1e-6): the old
+    # neighbour rule tied all three; tested against the leader A, C is separated, B is not
+    a, b, c = [10.0, 10.1, 9.9], [10.5, 12.0, 13.5], [14.0, 14.1, 13.9]
+    assert welch_p_value(a, b) == pytest.approx(0.1466, abs=1e-3)
+    assert welch_p_value(b, c) == pytest.approx(0.1466, abs=1e-3)
+    assert welch_p_value(a, c) < 1e-5
+    ranks = rank([c, a, b])
+    assert [str(r) for r in ranks] == ["3", "1=", "1="]
+    assert [r.leader for r in ranks] == [0, 1, 1]
+    # where the old neighbour chain tied two far rows, the leader test separates them
+    board = [dakpose, no_filter, prior_none, source_only]
+    ranks = rank(board)
+    assert [str(r) for r in ranks] == ["3", "4", "1", "2"]
+
+
+def test_holm_corrects_over_the_rows_compared_with_the_leader() -> None:
+    # alone, p = 0.03 < 0.05 separates; in a family of three the smallest needs p < 0.05 / 3
+    assert holm_rejections([0.03]) == [True]
+    assert holm_rejections([0.03, 0.5, 0.6]) == [False, False, False]
+    assert holm_rejections([0.001, 0.02, 0.04]) == [True, True, True]  # 0.001 < .0167, 0.02 < .025, 0.04 < .05
+    assert holm_rejections([0.001, 0.04, None]) == [True, False, False]  # untestable rows count, never reject
+    assert holm_adjusted([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
 
 
 def test_degenerate_samples_rank_by_what_they_show() -> None:

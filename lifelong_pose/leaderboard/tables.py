@@ -119,7 +119,8 @@ def reproduced_table(entries: Sequence[Mapping[str, Any]], metric: str = "mpjpe"
         f"Stream {scenario} ({domains}), {backend} data (world seed {world_seed}, fingerprint {fingerprint[:12]}), "
         f"{profile} profile. Mean ± std over seeds; transfer figures of {spec.label}.",
         f"Ranked by final average {spec.label} ({'lower' if spec.lower_is_better else 'higher'} is better); "
-        f"'=' marks a tie: not different from the row above by {TEST_NAME}. Oracles read target 3D and are not ranked.",
+        f"'=' marks a tie with the best row of its group, which a direct test against that row ({TEST_NAME}) does "
+        "not separate from it; ties never chain through neighbours. Oracles read target 3D and are not ranked.",
     ]
     return Table(
         id=f"{backend}-{scenario}-{profile}-{fingerprint[:8]}-{metric}",
