@@ -2,6 +2,11 @@
 
     python benchmarks/lifter_speed.py            # writes benchmarks/results/lifter_speed.md
 
+Also times DAK-Pose's lifter (quick profile, its batch size and window) against the quick MLP
+at the same batch size, each step a forward, the MPJPE loss, a backward and an Adam update:
+the batched-attention implementation and the reference built on ``nn.TransformerEncoderLayer``
+(``benchmarks/reference_dakpose.py``), with the same weights.
+
 Also times evaluation of one long sequence with VideoPose3D's two paths (dilated ``forward_sequence``
 against strided ``forward`` on every window). Figures are measured in one run on the machine at
 hand; compare the ratios, not absolute milliseconds.
@@ -87,6 +92,60 @@ def train_step_row(
     }
 
 
+def dakpose_rows(num_joints: int) -> list[dict[str, Any]]:
+    """DAK-Pose's quick lifter (fast and reference) and the quick MLP, one full training step each, at DAK-Pose's batch.
+
+    The quick profile's window, batch size and sizes come from the registry, so the rows follow the
+    profile; the reference gets the fast lifter's weights (the same function, another implementation).
+    """
+    from lifelong_pose.strategies.dakpose import DAKPose
+    from reference_dakpose import ReferenceDAKPoseLifter, fast_state_dict
+
+    params = DAKPose.default_params("quick")
+    batch, frames = params.batch_size, params.receptive_field
+    torch.manual_seed(0)
+    mlp = build_lifter("simple_baseline", num_joints=num_joints, profile="quick", receptive_field=1)
+    fast = build_lifter("dakpose", num_joints=num_joints, profile="quick", receptive_field=frames)
+    reference = ReferenceDAKPoseLifter(
+        num_joints, receptive_field=frames, **{k: v for k, v in fast.get_params().items() if k in fast.size_names}
+    )
+    fast.load_state_dict(fast_state_dict(reference.state_dict()))
+    rows = []
+    for name, model, window in (
+        ("simple_baseline", mlp, 1),
+        ("dakpose (batched attention)", fast, frames),
+        ("dakpose (reference)", reference, frames),
+    ):
+        model.train()
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+        x2d = torch.randn(batch, window, num_joints, 2)
+        target = torch.randn(batch, num_joints, 3)
+
+        def step(
+            model: torch.nn.Module = model,
+            optimizer: torch.optim.Optimizer = optimizer,
+            x2d: torch.Tensor = x2d,
+            target: torch.Tensor = target,
+        ) -> None:
+            optimizer.zero_grad(set_to_none=True)
+            (model(x2d) - target).norm(dim=-1).mean().backward()
+            optimizer.step()
+
+        seconds = best_seconds(step, warmup=3, repeats=10)
+        rows.append(
+            {
+                "lifter": name,
+                "receptive_field": window,
+                "batch": batch,
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "ms_per_step": round(seconds * 1e3, 2),
+            }
+        )
+    for row in rows:
+        row["time_vs_simple_baseline_quick"] = round(row["ms_per_step"] / rows[0]["ms_per_step"], 2)
+    return rows
+
+
 def sequence_rows(receptive_field: int, frames: int, num_joints: int, chunk: int) -> list[dict[str, Any]]:
     """Time lifting every frame of one sequence, dilated against strided, quick profile, eval mode."""
     torch.manual_seed(0)
@@ -128,6 +187,7 @@ def main() -> None:
     for row in rows:
         row["time_vs_simple_baseline_quick"] = round(row["ms_per_step"] / reference, 2)
     sequences = [row for rf in (27, 243) for row in sequence_rows(rf, args.frames, args.joints, args.batch)]
+    dakpose = dakpose_rows(args.joints)
     text = [
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, {cpu_name()}; "
         f"J = {args.joints}, float32; best of >= 5 runs; 1-minute load average {load_before:.2f} at the start "
@@ -136,6 +196,8 @@ def main() -> None:
         tabulate(rows, headers="keys", tablefmt="github", intfmt=","),
         f"\n\n## Evaluating one sequence of {args.frames} frames, quick profile, eval mode\n",
         tabulate(sequences, headers="keys", tablefmt="github", intfmt=","),
+        "\n\n## DAK-Pose's quick lifter against the quick MLP at the same batch: forward, MPJPE, backward, Adam\n",
+        tabulate(dakpose, headers="keys", tablefmt="github", intfmt=","),
         "",
     ]
     write_results(args.out, text)

@@ -1,7 +1,9 @@
 """The DAK-Pose lifter as first written, on ``nn.TransformerEncoderLayer``: the reference the fast one is pinned to.
 
-Kept in the tests only: :mod:`lifelong_pose.models.dakpose` must give the same outputs with the
-same weights (:func:`fast_state_dict` maps this module's parameter names onto the fast one's).
+Kept beside the benchmarks, out of the package: ``tests/test_dakpose.py`` pins
+:mod:`lifelong_pose.models.dakpose` to it (the same outputs and gradients with the same weights;
+:func:`fast_state_dict` maps this module's parameter names onto the fast one's), and
+``benchmarks/lifter_speed.py`` times both.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from lifelong_pose.training import RunContext
 from lifelong_pose.training.build import make_strategy
 
 LAYOUT = get_layout("h36m17")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))  # the reference lifter lives there
 
 
 def _walk(frames: int = 9, batch: int = 3) -> torch.Tensor:
