@@ -9,8 +9,10 @@ global, and the marker must never appear.
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -112,6 +114,34 @@ def test_data_check_reports_the_planted_file_and_nothing_runs(tmp_path: Path) ->
     assert report.exit_code == 3 and report.parts[0].status == "corrupt"
     assert "refused to unpickle" in report.parts[0].error
     assert not marker.exists()
+
+
+def test_data_check_lists_an_extra_member_as_ignored_and_never_opens_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An extra member (here 64 MiB of zeros, deflated to 64 KiB) in a file the check reads is
+    reported, not read: only the members the readers use are ever opened."""
+    from lifelong_pose.datasets.check import check_folder
+
+    root = rf.write_complete_folder(tmp_path / "data")
+    with zipfile.ZipFile(root / "data_3d_h36m.npz", "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb.npy", bytes(64 << 20))
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self: zipfile.ZipFile, name: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(name if isinstance(name, str) else name.filename)
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    report = check_folder(root, ["cross_scenario"], fingerprints=False)
+    assert report.exit_code == 0 and report.parts[0].status == "ok"
+    assert report.parts[0].ignored == ["data_3d_h36m.npz: bomb"]
+    assert "bomb.npy" not in opened and "positions_3d.npy" in opened
+    from lifelong_pose.cli.main import main
+
+    assert main(["data", "check", str(root), "--scenario", "cross_scenario", "--no-fingerprints"]) == 0
+    assert "Ignored (no reader uses them; never read): data_3d_h36m.npz: bomb" in capsys.readouterr().out
 
 
 def test_the_field_files_still_read_exactly(tmp_path: Path) -> None:

@@ -87,6 +87,9 @@ def check_command(args: argparse.Namespace) -> int:
             )
         rows.append(row)
     print(tabulate(rows, headers="keys"))
+    ignored = [member for part in report.parts for member in part.ignored]
+    if ignored:
+        print(f"\nIgnored (no reader uses them; never read): {', '.join(dict.fromkeys(ignored))}")
     for part in report.parts:
         if part.error:
             print(f"  {part.dataset} {part.part}: {part.error}")

@@ -2,9 +2,10 @@
 
 Every accepted file is looked for; each dataset part found is parsed by the same reader a run
 uses (so a file that passes here loads in a run), and summarised: views, frames, subjects, joints,
-median bone length in metres (a units check), frame rate and the file's SHA-256. Scenarios are
-then checked against their real domains' selections under their default target protocols.
-Nothing in the folder is written.
+median bone length in metres (a units check), frame rate and the file's SHA-256. Members of a
+file that its reader does not use are listed as ignored, never read (an extra member may be a
+zip bomb). Scenarios are then checked against their real domains' selections under their default
+target protocols. Nothing in the folder is written.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ import numpy as np
 from lifelong_pose.datasets.build import DataFolder, select
 from lifelong_pose.datasets.files import DataFileError, MissingDataFile, file_fingerprint, median_bone_length
 from lifelong_pose.datasets.h36m import CAMERAS_FILE, FILE_3D, FILES_2D
+from lifelong_pose.datasets.h36m import MEMBERS as H36M_MEMBERS
+from lifelong_pose.datasets.hp3d import MEMBERS as HP3D_MEMBERS
 from lifelong_pose.datasets.hp3d import TEST_FILES, TRAIN_FILES, hp3d_file
 from lifelong_pose.datasets.pw3d import FILES as PW3D_FILES
+from lifelong_pose.datasets.pw3d import MEMBERS as PW3D_MEMBERS
+from lifelong_pose.datasets.safe_pickle import npz_members
 from lifelong_pose.geometry.skeleton import get_layout
 
 # (dataset, part) -> the files that can provide it (any one of them)
@@ -30,6 +35,8 @@ PARTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("3dpw", "train"): (PW3D_FILES["train"],),
     ("3dpw", "test"): (PW3D_FILES["test"],),
 }
+# file name -> the arrays its reader reads
+MEMBERS: dict[str, tuple[str, ...]] = {**H36M_MEMBERS, **HP3D_MEMBERS, **PW3D_MEMBERS}
 OK, MISSING, CORRUPT = "ok", "missing", "corrupt"
 # 2 is left to usage errors (argparse's, and an unknown scenario), so scripts can tell them apart
 EXIT_CODES = {OK: 0, MISSING: 1, CORRUPT: 3}
@@ -53,6 +60,7 @@ class PartReport:
     with_3d: bool = False
     camera_fit_rms_px: float | None = None
     fingerprints: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)  # "file: member" of members no reader uses (never read)
 
 
 @dataclass
@@ -128,6 +136,13 @@ def _check_part(folder: DataFolder, dataset: str, part: str, fingerprints: bool)
         report.camera_fit_rms_px = round(max(residuals), 2)
     if fingerprints:
         report.fingerprints = {name: file_fingerprint(folder.root / name) for name in report.files}
+    report.ignored = [
+        f"{name}: {member}"
+        for name in report.files
+        if name in MEMBERS
+        for member in npz_members(folder.root / name)
+        if member not in MEMBERS[name]
+    ]
     return report
 
 

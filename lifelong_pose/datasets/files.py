@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import pickle
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lifelong_pose.datasets.safe_pickle import UnsafePickleError, load_npz
+from lifelong_pose.datasets.safe_pickle import UnsafePickleError, load_npz, npz_members
 
 CHECK_HINT = "run 'lifelong-pose data check DIR' to see what the folder holds"
 
@@ -40,21 +40,35 @@ def missing(path: Path, needed_for: str) -> MissingDataFile:
     return MissingDataFile(f"{path.name} not found in {path.parent} (needed for {needed_for}); {CHECK_HINT}")
 
 
-def open_npz(path: Path, needed_for: str) -> dict[str, Any]:
-    """Every array of ``path`` (pickled dicts unwrapped to Python objects), read without running code.
+class NpzContent(dict[str, Any]):
+    """The arrays read from an ``.npz`` file, and the names of every array it holds, read or not
+    (so that a missing key's error can list what the file does have)."""
 
-    Object arrays go through :func:`lifelong_pose.datasets.safe_pickle.load_npz`'s restricted
-    unpickler, never ``np.load(allow_pickle=True)``.
+    def __init__(self, arrays: dict[str, Any], names: Iterable[str]) -> None:
+        super().__init__(arrays)
+        self.names = sorted(names)
+
+
+def open_npz(path: Path, needed_for: str, keys: Collection[str] | None = None) -> NpzContent:
+    """The arrays ``keys`` of ``path`` (every array when None; pickled dicts unwrapped to Python
+    objects), read without running code.
+
+    Readers pass the keys their layout uses: the members are read one by one with every size
+    checked, and a member no reader asks for (a zip bomb, say) is never inflated. Object arrays go
+    through :func:`lifelong_pose.datasets.safe_pickle.load_npz`'s restricted unpickler, never
+    ``np.load(allow_pickle=True)``. A key the file lacks is simply absent (see :func:`require_key`).
 
     Raises:
         MissingDataFile: the file does not exist.
-        UnsafeDataFile: a pickle in it names something other than plain data (nothing was run).
+        UnsafeDataFile: it holds something other than plain data, or a member whose size or
+            compression no data file has (named, with the reason; nothing was run or allocated).
         DataFileError: it is truncated or not an ``.npz`` archive.
     """
     if not path.is_file():
         raise missing(path, needed_for)
     try:
-        return {key: _unwrap(value) for key, value in load_npz(path).items()}
+        names = npz_members(path)
+        return NpzContent({key: _unwrap(value) for key, value in load_npz(path, keys).items()}, names)
     except UnsafePickleError as error:
         raise UnsafeDataFile(str(error)) from None
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, pickle.UnpicklingError) as error:
@@ -88,9 +102,10 @@ def reading(path: Path, needed_for: str) -> Iterator[None]:
 
 
 def require_key(content: dict[str, Any], key: str, path: Path) -> Any:
-    """``content[key]``, or an error listing the keys the file has."""
+    """``content[key]``, or an error listing the keys the file (or the dict) has."""
     if key not in content:
-        raise DataFileError(f"{path.name} has no key {key!r}; it has {sorted(content)}. {CHECK_HINT}")
+        has = content.names if isinstance(content, NpzContent) else sorted(content)
+        raise DataFileError(f"{path.name} has no key {key!r}; it has {has}. {CHECK_HINT}")
     return content[key]
 
 
@@ -104,11 +119,23 @@ def require_dict(value: Any, what: str, path: Path) -> dict[str, Any]:
 def require_array(value: Any, what: str, path: Path, shape: tuple[int | None, ...]) -> np.ndarray:
     """``value`` as a float64 array of ``shape`` (None matches any size), all finite.
 
+    Complex values are refused rather than cast: numpy's cast drops the imaginary part with only a
+    warning, so a complex file would read as ordinary coordinates.
+
     Raises:
-        DataFileError: not numeric, wrong shape, or NaN / infinite entries (with their count).
+        DataFileError: not numeric, complex, wrong shape, or NaN / infinite entries (with their count).
     """
     try:
-        array = np.asarray(value, dtype=np.float64)
+        raw = np.asarray(value)
+    except (TypeError, ValueError):
+        raise DataFileError(f"{path.name}: {what} is not a numeric array. {CHECK_HINT}") from None
+    if raw.dtype.kind == "c":
+        raise DataFileError(
+            f"{path.name}: {what} holds complex numbers ({raw.dtype}) where real coordinates belong, so the file "
+            f"was not written by the dataset's preparation script. {CHECK_HINT}"
+        )
+    try:
+        array = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError):
         raise DataFileError(f"{path.name}: {what} is not a numeric array. {CHECK_HINT}") from None
     wanted = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")"

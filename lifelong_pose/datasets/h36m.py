@@ -48,6 +48,11 @@ from lifelong_pose.geometry.skeleton import H36M17
 FILE_3D = "data_3d_h36m.npz"
 FILES_2D = {"gt": "data_2d_h36m_gt.npz", "cpn_ft_h36m_dbb": "data_2d_h36m_cpn_ft_h36m_dbb.npz"}
 CAMERAS_FILE = "cameras.json"
+MEMBERS: dict[str, tuple[str, ...]] = {
+    FILE_3D: ("positions_3d",),
+    **dict.fromkeys(FILES_2D.values(), ("positions_2d", "metadata", "visible")),
+}
+"""The arrays the reader reads from each file; any other member is never opened (``data check`` lists it)."""
 FPS = 50.0
 # The 17 of the 32 motion-capture joints VideoPose3D keeps (remove_joints([4, 5, 9, 10, 11, 16,
 # 20, 21, 22, 23, 24, 28, 29, 30, 31])), in the canonical H36M17 order.
@@ -134,7 +139,8 @@ def read_h36m(root: Path, keypoints: str = "gt", needed_for: str = "Human3.6M") 
         DataFileError: a wrong key, shape, unit or value, with the file named.
     """
     path_3d, path_2d = root / FILE_3D, root / FILES_2D[keypoints]
-    content_3d, content_2d = open_npz(path_3d, needed_for), open_npz(path_2d, needed_for)
+    content_3d = open_npz(path_3d, needed_for, MEMBERS[path_3d.name])
+    content_2d = open_npz(path_2d, needed_for, MEMBERS[path_2d.name])
     custom = camera_table(root)
     sequences: list[PoseSequence] = []
     with reading(path_3d, needed_for):

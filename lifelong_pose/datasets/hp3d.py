@@ -72,6 +72,18 @@ from lifelong_pose.geometry.skeleton import COMMON16, H36M17
 
 TEST_FILES = ("data_test_3dhp.npz", "data_3dhp_gt_test.npz", "test_3dhp.npz")
 TRAIN_FILES = ("data_train_3dhp.npz", "data_3dhp_gt_train.npz")
+PSTMO_KEYS = ("data",)
+ADAPTPOSE_TEST_KEYS = ("positions_2d", "positions_3d")
+POSEAUG_KEYS = ("pose3d", "pose2d", "camera", "image_size", "sequence_id")
+ADAPTPOSE_TRAIN_KEYS = ("positions_2d",)
+MEMBERS: dict[str, tuple[str, ...]] = {
+    "data_test_3dhp.npz": PSTMO_KEYS,
+    "data_3dhp_gt_test.npz": ADAPTPOSE_TEST_KEYS,
+    "test_3dhp.npz": POSEAUG_KEYS,
+    "data_train_3dhp.npz": PSTMO_KEYS,
+    "data_3dhp_gt_train.npz": ADAPTPOSE_TRAIN_KEYS,
+}
+"""The arrays each layout's reader reads; any other member is never opened (``data check`` lists it)."""
 TEST_SEQUENCES = ("TS1", "TS2", "TS3", "TS4", "TS5", "TS6")
 # 3DHP's 17 joints -> the canonical H3.6M 17 (Thorax <- neck, Neck/Nose <- head, Head <- head_top).
 HP3D17_TO_H36M17: tuple[int, ...] = (14, 8, 9, 10, 11, 12, 13, 15, 1, 16, 0, 5, 6, 7, 2, 3, 4)
@@ -105,7 +117,7 @@ def test_camera(sequence: str, path: Path | None = None) -> tuple[np.ndarray, tu
 
 
 def _pstmo_test(path: Path, needed_for: str) -> list[PoseSequence]:
-    data = require_dict(require_key(open_npz(path, needed_for), "data", path), "data", path)
+    data = require_dict(require_key(open_npz(path, needed_for, PSTMO_KEYS), "data", path), "data", path)
     sequences = []
     for name in sorted(data, key=str):
         entry = require_dict(data[name], f"data[{name!r}]", path)
@@ -123,7 +135,7 @@ def _pstmo_test(path: Path, needed_for: str) -> list[PoseSequence]:
 
 
 def _adaptpose_test(path: Path, needed_for: str) -> list[PoseSequence]:
-    content = open_npz(path, needed_for)
+    content = open_npz(path, needed_for, ADAPTPOSE_TEST_KEYS)
     positions_2d = require_dict(require_key(content, "positions_2d", path), "positions_2d", path)
     positions_3d = require_dict(require_key(content, "positions_3d", path), "positions_3d", path)
     sequences = []
@@ -150,7 +162,7 @@ def read_poseaug_file(path: Path, needed_for: str) -> list[PoseSequence]:
     present: ``camera`` (N, 9) pixel intrinsics, ``image_size`` (N, 2) and ``sequence_id`` (N,).
     Without them, frames 0-2206 are TS1-TS4 and the rest TS5-TS6, each frame its own sequence.
     """
-    content = open_npz(path, needed_for)
+    content = open_npz(path, needed_for, POSEAUG_KEYS)
     with reading(path, needed_for):
         X_rel = require_array(require_key(content, "pose3d", path), "pose3d", path, (None, 16, 3))
         require_metres(X_rel, COMMON16.parents, "pose3d", path)
@@ -189,7 +201,7 @@ def read_poseaug_file(path: Path, needed_for: str) -> list[PoseSequence]:
 
 
 def _pstmo_train(path: Path, needed_for: str) -> list[PoseSequence]:
-    data = require_dict(require_key(open_npz(path, needed_for), "data", path), "data", path)
+    data = require_dict(require_key(open_npz(path, needed_for, PSTMO_KEYS), "data", path), "data", path)
     sequences = []
     for key in sorted(data, key=str):
         entry = data[key]
@@ -220,7 +232,8 @@ def _pstmo_train(path: Path, needed_for: str) -> list[PoseSequence]:
 
 
 def _adaptpose_train(path: Path, needed_for: str) -> list[PoseSequence]:
-    positions_2d = require_dict(require_key(open_npz(path, needed_for), "positions_2d", path), "positions_2d", path)
+    content = open_npz(path, needed_for, ADAPTPOSE_TRAIN_KEYS)
+    positions_2d = require_dict(require_key(content, "positions_2d", path), "positions_2d", path)
     sequences = []
     for subject in sorted(positions_2d, key=str):
         takes = require_dict(positions_2d[subject], f"positions_2d[{subject!r}]", path)

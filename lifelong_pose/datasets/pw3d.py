@@ -44,6 +44,8 @@ TEST_ORDER: tuple[int, ...] = (0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 11, 12, 13, 14,
 IMAGE_SIZE = (1080, 1920)
 FOCAL_PX = 1961.0
 FPS = 30.0
+MEMBERS: dict[str, tuple[str, ...]] = dict.fromkeys(FILES.values(), ("positions_2d", "positions_3d"))
+"""The arrays the reader reads from each file; any other member is never opened (``data check`` lists it)."""
 INTRINSICS = np.array([FOCAL_PX, FOCAL_PX, IMAGE_SIZE[0] / 2, IMAGE_SIZE[1] / 2, 0, 0, 0, 0, 0])
 
 
@@ -55,7 +57,7 @@ def read_pw3d(root: Path, part: str, needed_for: str = "3DPW") -> list[PoseSeque
         DataFileError: a wrong key, shape, unit or value.
     """
     path = root / FILES[part]
-    content = open_npz(path, f"{needed_for}, {part} split")
+    content = open_npz(path, f"{needed_for}, {part} split", MEMBERS[path.name])
     with reading(path, needed_for):
         X = require_array(require_key(content, "positions_3d", path), "positions_3d", path, (None, 16, 3))
         x_n = require_array(require_key(content, "positions_2d", path), "positions_2d", path, (X.shape[0], 16, 2))
