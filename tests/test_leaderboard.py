@@ -206,6 +206,27 @@ def test_bad_inputs_get_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
         validate_entry({"kind": "guessed"})
 
 
+def test_init_makes_an_empty_board_that_the_other_commands_accept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "new"
+    assert main(["leaderboard", "init", str(folder)]) == 0
+    assert f"Created an empty board in {folder}" in capsys.readouterr().out
+    assert (folder / "entries").is_dir() and (folder / "reported").is_dir()
+    assert main(["leaderboard", "--board", str(folder), "check"]) == 0
+    assert f"{folder}: 0 entries; every figure follows" in capsys.readouterr().out
+    assert main(["leaderboard", "--board", str(folder), "init"]) == 0  # the folder defaults to --board
+    assert f"Already a board: {folder}" in capsys.readouterr().out
+    assert main(["leaderboard", "--board", str(folder), "add", str(_run(tmp_path / "run"))]) == 0
+    assert main(["leaderboard", "--board", str(folder), "show"]) == 0
+    assert "standin_strategy-v0" in capsys.readouterr().out
+    (tmp_path / "file").write_text("x")
+    assert main(["leaderboard", "init", str(tmp_path / "file")]) == 2
+    assert "a file, not a folder; choose another --board" in capsys.readouterr().err
+    assert main(["leaderboard", "--board", str(tmp_path / "typo"), "check"]) == 2
+    assert "no leaderboard here" in capsys.readouterr().err
+
+
 def test_records_of_two_configurations_become_two_entries(tmp_path: Path) -> None:
     run = _run(tmp_path / "run")
     other = _run(tmp_path / "other")

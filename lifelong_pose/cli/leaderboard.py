@@ -1,4 +1,8 @@
-"""``lifelong-pose leaderboard add|check|build|show``: file runs, verify every figure, render the tables."""
+"""``lifelong-pose leaderboard init|add|check|build|show``: make a board, file runs, verify every figure, render.
+
+Every command but ``init`` and ``add`` needs an existing board: a typo in ``--board`` fails, saying
+where it looked, instead of reading as an empty board whose every figure follows.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,8 @@ def add_leaderboard_parser(commands: Any) -> None:
         "--board", default=DEFAULT_BOARD, metavar="DIR", help=f"the board folder (default: {DEFAULT_BOARD}/)"
     )
     sub = board.add_subparsers(dest="board_command", required=True, metavar="BOARD_COMMAND")
+    init = sub.add_parser("init", help="create an empty board folder (entries/ and reported/)")
+    init.add_argument("folder", nargs="?", default=None, metavar="DIR", help="the folder to create (default: --board)")
     add = sub.add_parser("add", help="validate run folders (all seeds of a configuration) and file one entry each")
     add.add_argument(
         "runs",
@@ -49,18 +55,25 @@ def add_leaderboard_parser(commands: Any) -> None:
 
 def leaderboard_command(args: argparse.Namespace) -> int:
     from lifelong_pose.leaderboard import Board
+    from lifelong_pose.leaderboard.guard import clip
 
+    if args.board_command == "init":
+        folder = args.folder or args.board
+        created = Board(folder).init()
+        print(f"{'Created an empty board in' if created else 'Already a board:'} {clip(folder)}")
+        return 0
     board = Board(args.board)
     if args.board_command == "add":
         return _add(board, args)
+    board.require()
     if args.board_command == "check":
         problems = board.check()
         for problem in problems:
             print(problem)
         if problems:
-            print(f"{args.board}: {len(problems)} problem(s)")
+            print(f"{clip(args.board)}: {len(problems)} problem(s)")
             return 1
-        print(f"{args.board}: {len(board.filed())} entries; every figure follows from its matrices")
+        print(f"{clip(args.board)}: {len(board.filed())} entries; every figure follows from its matrices")
         return 0
     filters = {"scenario": args.scenario, "backend": args.backend, "profile": args.profile}
     if args.board_command == "build":
@@ -73,7 +86,7 @@ def leaderboard_command(args: argparse.Namespace) -> int:
 
     tables = board_tables(board.entries(), args.metric, **filters)
     if not tables:
-        print(f"No entries on {args.board}/ match.")
+        print(f"No entries on {clip(args.board)}/ match.")
         return 0
     from tabulate import tabulate
 
@@ -84,13 +97,19 @@ def leaderboard_command(args: argparse.Namespace) -> int:
 
 
 def _add(board: Any, args: argparse.Namespace) -> int:
+    from lifelong_pose.leaderboard.guard import clip
+
     if args.reported:
         from lifelong_pose.leaderboard import reported_entries
 
         on_board = {entry["key"] for entry in board.entries()}
         rows = reported_entries(args.reported)
-        paths = [board.write(entry) for entry in rows if entry["key"] not in on_board]
-        print(f"Filed {len(paths)} reported row(s) from {args.reported}; {len(rows) - len(paths)} already on the board")
+        fresh = [entry for entry in rows if entry["key"] not in on_board]
+        for entry in fresh:
+            board.path_for(entry)  # every path checked before anything is written
+        paths = [board.write(entry) for entry in fresh]
+        already = len(rows) - len(paths)
+        print(f"Filed {len(paths)} reported row(s) from {clip(args.reported)}; {already} already on the board")
         return 0
     if not args.runs:
         raise ValueError("leaderboard add needs run folders (or --reported FILE)")

@@ -6,12 +6,16 @@ Layout (``leaderboard/`` at the top of the repository by default)::
     reported/<paper>-<key>.json                                     papers' published figures (real data)
 
 Every file is read through :func:`~lifelong_pose.leaderboard.entry.validate_entry`, so a board that
-loads is a board whose entries match the schema.
+loads is a board whose entries match the schema. The board only reads and writes inside itself:
+every id that becomes a folder or file name is checked against an anchored pattern first, every
+path is required to resolve under the board's root, and a symbolic link inside the board is refused,
+never followed (:mod:`lifelong_pose.leaderboard.guard`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from lifelong_pose.leaderboard.entry import (
-    EntryError,
     check_complete,
+    check_scenario_id,
     configuration_key,
     entry_from_records,
     recompute,
     validate_entry,
 )
+from lifelong_pose.leaderboard.guard import EntryError, check_part, clip, dumps, inside, quoted, read_json
 
 ENTRIES = "entries"
 REPORTED = "reported"
@@ -41,35 +46,38 @@ class Filed:
 
 
 def slug(text: str) -> str:
-    """A file-name-safe form of an entry's name."""
-    return re.sub(r"[^A-Za-z0-9.=-]+", "_", text).strip("_")[:150] or "entry"
+    """A file-name-safe form of an entry's name (never hidden, never ``..``)."""
+    return re.sub(r"[^A-Za-z0-9.=-]+", "_", text).lstrip("._").rstrip("_")[:150] or "entry"
 
 
 def find_records(folders: Iterable[Path]) -> list[tuple[Path, dict[str, Any]]]:
     """Every run record under ``folders``: a seed folder's ``result.json`` or a multi-seed run's ``seed-*/``.
 
+    Each record is read within the board's limits (size, nesting, finite numbers) before its schema
+    is checked, so a hostile ``result.json`` is refused, not loaded.
+
     Raises:
         EntryError: a folder that does not exist or holds no run record, naming it.
     """
-    from lifelong_pose.runner.record import RESULT_FILE, RecordError, load_record
+    from lifelong_pose.runner.record import RESULT_FILE, RecordError, validate_record
 
     found = []
     for folder in folders:
         folder = Path(folder)
         if not folder.is_dir():
-            raise EntryError(f"{folder}: not a run folder (it does not exist or is a file)")
+            raise EntryError(f"{clip(folder)}: not a run folder (it does not exist or is a file)")
         paths = (
             [folder / RESULT_FILE] if (folder / RESULT_FILE).is_file() else sorted(folder.glob(f"seed-*/{RESULT_FILE}"))
         )
         if not paths:
             raise EntryError(
-                f"{folder}: no {RESULT_FILE} here or in seed-*/ (is it a run folder of 'lifelong-pose run'?)"
+                f"{clip(folder)}: no {RESULT_FILE} here or in seed-*/ (is it a run folder of 'lifelong-pose run'?)"
             )
         for path in paths:
             try:
-                found.append((path.parent, load_record(path.parent)))
-            except RecordError as error:
-                raise EntryError(f"{path.parent}: not a valid run record: {error}") from None
+                found.append((path.parent, validate_record(read_json(path, follow_links=True), str(path))))
+            except (RecordError, EntryError) as error:
+                raise EntryError(f"{clip(path.parent)}: not a valid run record: {clip(error, 500)}") from None
     return found
 
 
@@ -82,8 +90,8 @@ def _strategy_defaults(record: Mapping[str, Any]) -> dict[str, Any]:
     try:
         spec = strategy_registry.spec(record["strategy"]["id"])
         params = load_entry_point(spec.entry_point).default_params(record["profile"], **spec.kwargs)
-    except (RegistryError, ImportError, AttributeError):
-        return {}  # a plugin strategy not importable here: its name lists every option
+    except (RegistryError, ValueError, ImportError, AttributeError):
+        return {}  # a plugin strategy not importable here (or a malformed id): its name lists every option
     return json.loads(json.dumps(asdict(params)))
 
 
@@ -91,55 +99,140 @@ def record_name(record: Mapping[str, Any]) -> str:
     """An entry's name from its record: strategy, the options that differ from its defaults, plugins."""
     from lifelong_pose.leaderboard.entry import display_name
 
-    plugins = [plugin.get("id") or plugin.get("name") or "plugin" for plugin in record["plugins"]]
+    plugins = [str(plugin.get("id") or plugin.get("name") or "plugin") for plugin in record["plugins"]]
     return display_name(record["strategy"]["id"], record["strategy"]["params"], _strategy_defaults(record), plugins)
 
 
 class Board:
-    """The entries under ``root``: load, add and check them."""
+    """The entries under ``root``: load, add and check them, reading and writing only inside ``root``."""
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+
+    def exists(self) -> bool:
+        """Whether ``root`` is a board: a folder holding ``entries/`` or ``reported/`` (``init`` makes both)."""
+        return self.root.is_dir() and any((self.root / part).is_dir() for part in (ENTRIES, REPORTED))
+
+    def missing(self) -> str:
+        """Why ``root`` is not a board and how to make one: the message of every command that needs one."""
+        return (
+            f"{clip(self.root)}: no leaderboard here (looked for {ENTRIES}/ or {REPORTED}/ in "
+            f"{clip(self.root.absolute())}); create one with 'lifelong-pose leaderboard init {clip(self.root)}', "
+            "or check --board for a typo"
+        )
+
+    def require(self) -> Board:
+        """This board, if it exists (a typo in ``--board`` must not read as an empty board that passes).
+
+        Raises:
+            EntryError: no board at ``root``, saying where it looked and how to create one.
+        """
+        if not self.exists():
+            raise EntryError(self.missing())
+        return self
+
+    def init(self) -> bool:
+        """Create the board's folders; False when it already exists.
+
+        Raises:
+            EntryError: ``root`` is a file, or a folder that is neither empty nor a board (the board
+                will not file entries among someone else's files).
+        """
+        if self.exists():
+            return False
+        if self.root.exists() and not self.root.is_dir():
+            raise EntryError(f"{clip(self.root)}: a file, not a folder; choose another --board")
+        if self.root.is_dir() and any(self.root.iterdir()):
+            raise EntryError(
+                f"{clip(self.root)}: a folder that is not empty and not a leaderboard (no {ENTRIES}/ or {REPORTED}/); "
+                "choose an empty or new folder for --board"
+            )
+        for part in (ENTRIES, REPORTED):
+            (self.root / part).mkdir(parents=True, exist_ok=True)
+        return True
+
+    def _files(self) -> list[Path]:
+        """Every ``*.json`` under ``entries/`` (any depth) and in ``reported/``, links refused, never followed.
+
+        Raises:
+            EntryError: a symbolic link in either folder (or either folder a link), naming it.
+        """
+        files: list[Path] = []
+        for part, recursive in ((ENTRIES, True), (REPORTED, False)):
+            folder = self.root / part
+            if not folder.is_symlink() and not folder.is_dir():
+                continue
+            pending = [inside(self.root, folder)]
+            found = []
+            while pending:
+                with os.scandir(pending.pop()) as items:
+                    for item in items:
+                        path = Path(item.path)
+                        if item.is_symlink():
+                            inside(self.root, path)  # raises: a link
+                        if item.is_dir(follow_symlinks=False) and recursive:
+                            pending.append(path)
+                        elif item.name.endswith(".json"):
+                            found.append(path)
+            files += sorted(found)
+        return files
 
     def filed(self) -> list[Filed]:
         """Every entry on the board, validated, in a stable order.
 
         Raises:
-            EntryError: a file that is not valid JSON or not a valid entry, naming it.
+            EntryError: a link, a file too large, not strict JSON or not a valid entry, or one whose
+                name does not end in its key, naming the file.
         """
         out = []
-        for path in sorted(self.root.glob(f"{ENTRIES}/**/*.json")) + sorted(self.root.glob(f"{REPORTED}/*.json")):
-            try:
-                entry = json.loads(path.read_text())
-            except (OSError, json.JSONDecodeError) as error:
-                raise EntryError(f"{path}: not readable JSON ({error})") from None
-            out.append(Filed(path, validate_entry(entry, str(path))))
+        for path in self._files():
+            entry = validate_entry(read_json(path), str(path))
+            if not path.name.endswith(f"-{entry['key']}.json"):
+                raise EntryError(
+                    f"{clip(path)}: holds key {entry['key']}, but its file name does not end in -{entry['key']}.json; "
+                    "a file renamed or a key edited by hand (file it again with 'leaderboard add')"
+                )
+            out.append(Filed(path, entry))
         return out
 
     def entries(self) -> list[dict[str, Any]]:
         return [filed.entry for filed in self.filed()]
 
     def path_for(self, entry: Mapping[str, Any]) -> Path:
+        """Where ``entry`` is filed; every part checked as a folder or file name, the path inside the board.
+
+        Raises:
+            EntryError: an id that cannot name a folder (``..``, a separator), or a path that leaves the board.
+        """
+        source = f"entry {quoted(entry.get('name'))}"
+        name = check_part(f"{slug(entry['name'])}-{entry['key']}.json", "file name", source)
         if entry["kind"] == "reported":
-            return self.root / REPORTED / f"{slug(entry['name'])}-{entry['key']}.json"
+            return inside(self.root, self.root / REPORTED / name)
         c = entry["configuration"]
-        return (
-            self.root
-            / ENTRIES
-            / c["backend"]
-            / c["scenario"]
-            / c["profile"]
-            / f"{slug(entry['name'])}-{entry['key']}.json"
-        )
+        scenario = check_scenario_id(c["scenario"], source).split("/")
+        folders = [
+            check_part(c["backend"], "backend", source),
+            *(check_part(part, "scenario id part", source) for part in scenario),
+            check_part(c["profile"], "profile", source),
+        ]
+        return inside(self.root, self.root.joinpath(ENTRIES, *folders, name))
 
     def write(self, entry: Mapping[str, Any]) -> Path:
-        """File ``entry`` (validated) atomically; returns its path."""
+        """File ``entry`` (validated, strict JSON) atomically inside the board, created if new; returns its path.
+
+        Raises:
+            EntryError: an invalid entry, a path that would leave the board or pass through a link,
+                or a ``root`` that is neither a board nor a new or empty folder.
+        """
         from lifelong_pose.runner.checkpoint import atomic_write_text
 
-        validate_entry(dict(entry), entry["name"])
+        entry = validate_entry(dict(entry), f"entry {quoted(entry.get('name'))}")
         path = self.path_for(entry)
+        text = dumps(entry, str(path))
+        self.init()
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, json.dumps(entry, indent=1, sort_keys=True) + "\n")
+        inside(self.root, path)  # again, now that its folders exist
+        atomic_write_text(path, text)
         return path
 
     def remove(self, key: str) -> Path:
@@ -150,19 +243,20 @@ class Board:
         """
         for filed in self.filed():
             if filed.entry["key"] == key:
-                filed.path.unlink()
+                inside(self.root, filed.path).unlink()
                 return filed.path
-        raise EntryError(f"no entry with key {key} on the board in {self.root}")
+        raise EntryError(f"no entry with key {clip(key)} on the board in {clip(self.root)}")
 
     def add(self, folders: Sequence[Path | str], *, allow_few_seeds: bool = False) -> list[Path]:
         """File the runs under ``folders``: their records grouped by configuration, one entry each.
 
-        Nothing is written unless every group is accepted.
+        Nothing is written unless every group is accepted; the first ``add`` creates the board.
 
         Raises:
             EntryError: an incomplete run (named), a record that fails its schema, figures that do
-                not follow from its matrices, fewer than 3 seeds without ``allow_few_seeds``, or a
-                configuration already on the board (naming its file).
+                not follow from its matrices, fewer than 3 seeds without ``allow_few_seeds``, a
+                scenario id that cannot name a folder, or a configuration already on the board
+                (naming its file).
         """
         from lifelong_pose.leaderboard.entry import run_configuration
 
@@ -177,21 +271,28 @@ class Board:
             seeds = [record["seed"] for _, record in members]
             if len(set(seeds)) != len(seeds):
                 raise EntryError(
-                    f"{folders_text}: seed {max(seeds, key=seeds.count)} appears twice in one configuration"
+                    f"{clip(folders_text)}: seed {max(seeds, key=seeds.count)} appears twice in one configuration"
                 )
             if key in on_board:
-                raise EntryError(f"{folders_text}: this configuration is already on the board as {on_board[key]}")
+                raise EntryError(
+                    f"{clip(folders_text)}: this configuration is already on the board as {clip(on_board[key])}"
+                )
             records = [record for _, record in members]
             entries.append(
                 entry_from_records(
                     records, name=record_name(records[0]), run=folders_text, allow_few_seeds=allow_few_seeds
                 )
             )
+        for entry in entries:
+            self.path_for(entry)  # every path checked before anything is written
         return [self.write(entry) for entry in entries]
 
     def check(self) -> list[str]:
-        """Every problem on the board, as ``file: message`` lines: invalid files, figures that do not follow
-        from their matrices, keys that do not match their configuration, duplicate configurations."""
+        """Every problem on the board, as ``file: message`` lines: no board at all, invalid files, figures
+        that do not follow from their matrices, keys that do not match their configuration, entries
+        filed where they do not belong, duplicate configurations."""
+        if not self.exists():
+            return [self.missing()]
         problems: list[str] = []
         try:
             filed = self.filed()
@@ -201,11 +302,21 @@ class Board:
         for item in filed:
             entry = item.entry
             if entry["key"] in keys:
-                problems.append(f"{item.path}: the same configuration as {keys[entry['key']]}")
+                problems.append(f"{clip(item.path)}: the same configuration as {clip(keys[entry['key']])}")
             keys[entry["key"]] = item.path
+            try:
+                expected = self.path_for(entry)
+            except EntryError as error:
+                problems.append(str(error))
+            else:
+                if expected != item.path:
+                    problems.append(
+                        f"{clip(item.path)}: filed where it does not belong; its name and configuration file it at "
+                        f"{clip(expected)}"
+                    )
             if entry["kind"] != "reproduced":
                 continue
             if configuration_key(entry["configuration"]) != entry["key"]:
-                problems.append(f"{item.path}: key {entry['key']} does not match its configuration")
-            problems += [f"{item.path}: {problem}" for problem in recompute(entry)]
+                problems.append(f"{clip(item.path)}: key {entry['key']} does not match its configuration")
+            problems += [f"{clip(item.path)}: {problem}" for problem in recompute(entry)]
         return problems

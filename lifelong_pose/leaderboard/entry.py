@@ -15,15 +15,18 @@ they are shown beside reproduced runs and never ranked with them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
 
+from lifelong_pose.leaderboard.guard import PART_LIMIT, EntryError, check_tree, clip, quoted
 from lifelong_pose.metrics.matrix import FIGURES, summarize
 from lifelong_pose.metrics.table import METRIC_KEYS, metric_spec
 from lifelong_pose.runner.record import DIAGNOSTICS_SCHEMA, NORMALISATION_SCHEMA
@@ -35,6 +38,12 @@ MIN_SEEDS = 3
 TOLERANCE = 1e-6
 """Largest relative difference between a stored and a recomputed figure (JSON round trips are exact;
 this only absorbs summation order)."""
+SCENARIO_ID = r"^(?:[A-Za-z_][A-Za-z0-9_.-]*/)?[A-Za-z_][A-Za-z0-9_.]*-v[0-9]+$"
+"""A versioned scenario id (``cross_dataset-v2``, ``mylab/stream-v0``): anchored, because it names folders."""
+KEY = r"^[0-9a-f]{16}$"
+MAX_NAME_CHARS = 1000
+"""Longest entry name accepted (the board's longest is under 100): a name is one row's label."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _number_or_null = {"type": ["number", "null"]}
 _matrix = {"type": "array", "minItems": 1, "items": {"type": "array", "minItems": 1, "items": {"type": "number"}}}
@@ -56,7 +65,7 @@ _configuration = {
     "type": "object",
     "required": ["scenario", "backend", "world_seed", "fingerprint", "profile", "strategy", "plugins", "evaluation"],
     "properties": {
-        "scenario": {"type": "string", "pattern": "-v[0-9]+$"},
+        "scenario": {"type": "string", "pattern": SCENARIO_ID},
         "backend": {"enum": ["sim", "real"]},
         "world_seed": {"type": "integer"},
         "fingerprint": {"type": "string"},
@@ -89,8 +98,8 @@ _reproduced = {
     "properties": {
         "schema": {"const": ENTRY_SCHEMA_ID},
         "kind": {"const": "reproduced"},
-        "name": {"type": "string", "minLength": 1},
-        "key": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+        "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS},
+        "key": {"type": "string", "pattern": KEY},
         "configuration": _configuration,
         "oracle": {"type": "boolean", "description": "reads target 3D: shown, never ranked"},
         "domains": {"type": "array", "items": {"type": "string"}, "minItems": 1},
@@ -144,8 +153,8 @@ _reported = {
     "properties": {
         "schema": {"const": ENTRY_SCHEMA_ID},
         "kind": {"const": "reported"},
-        "name": {"type": "string", "minLength": 1},
-        "key": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+        "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS},
+        "key": {"type": "string", "pattern": KEY},
         "setting": {"type": "string", "minLength": 1, "description": "the paper's protocol, e.g. H3.6M S1 -> S5-S8"},
         "backend": {"const": "real"},
         "metric": {"enum": list(METRIC_KEYS)},
@@ -171,39 +180,96 @@ ENTRY_SCHEMA: dict[str, Any] = {
 }
 
 
-class EntryError(ValueError):
-    """An entry that would mislead: bad schema, figures that do not follow, too few seeds unflagged."""
-
-
 def validate_entry(entry: Any, source: str = "entry") -> dict[str, Any]:
     """Check ``entry`` against :data:`ENTRY_SCHEMA` and its own shapes (one matrix row per domain).
 
+    Nesting, numbers and the values that become folder and file names (scenario id, key) or that
+    every table shows (name) are checked first, with messages that say what is allowed, so a crafted
+    entry is refused before anything uses it as a path; then every text, for terminal control characters.
+
     Raises:
-        EntryError: naming ``source`` and the field at fault.
+        EntryError: naming ``source`` and the field at fault (every repeated value cut to length).
     """
+    source = clip(source)
+    check_tree(entry, source)
     kind = entry.get("kind") if isinstance(entry, dict) else None
     if kind not in ("reproduced", "reported"):
-        raise EntryError(f"{source}: kind must be 'reproduced' or 'reported', got {kind!r}")
-    schema = _reproduced if kind == "reproduced" else _reported
-    try:
-        jsonschema.validate(entry, schema)
-    except jsonschema.ValidationError as error:
+        shown = quoted(kind) if isinstance(kind, str) else clip(kind)
+        raise EntryError(f"{source}: kind must be 'reproduced' or 'reported', got {shown}")
+    check_identifiers(entry, source)
+    check_tree(entry, source, text=True)
+    error = jsonschema.exceptions.best_match(_validator(kind).iter_errors(entry))
+    if error is not None:
         where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
-        raise EntryError(f"{source}: invalid at {where}: {error.message}") from None
+        raise EntryError(f"{source}: invalid at {clip(where)}: {clip(error.message)}")
     if kind == "reproduced":
         size = len(entry["domains"])
         for run in entry["seeds"]:
             for metric, matrix in run["matrices"].items():
                 if len(matrix) != size or any(len(row) != size for row in matrix):
                     raise EntryError(
-                        f"{source}: seed {run['seed']}'s {metric} matrix is not {size} x {size} (one per domain)"
+                        f"{source}: seed {run['seed']}'s {clip(metric)} matrix is not {size} x {size} (one per domain)"
                     )
         seeds = [run["seed"] for run in entry["seeds"]]
         if len(set(seeds)) != len(seeds):
-            raise EntryError(f"{source}: seeds repeat: {seeds}")
+            raise EntryError(f"{source}: seeds repeat: {clip(seeds)}")
         if entry["few_seeds"] != (len(seeds) < MIN_SEEDS):
             raise EntryError(f"{source}: few_seeds is {entry['few_seeds']} with {len(seeds)} seeds")
     return entry
+
+
+@functools.cache
+def _validator(kind: str) -> jsonschema.protocols.Validator:
+    """The schema's validator, checked once (``jsonschema.validate`` checks the schema itself on every call)."""
+    schema = _reproduced if kind == "reproduced" else _reported
+    cls = jsonschema.validators.validator_for(ENTRY_SCHEMA)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def check_identifiers(entry: Mapping[str, Any], source: str) -> None:
+    """Refuse a name that is not one line of text, a key that is not 16 hex digits, an unsafe scenario id.
+
+    Python's ``re.fullmatch`` is used, not only the schema's patterns: a JSON Schema ``$`` also
+    matches before a final newline. Fields of the wrong type are left to the schema.
+
+    Raises:
+        EntryError: naming ``source``, the field and the value (cut to length).
+    """
+    name = entry.get("name")
+    if isinstance(name, str) and len(name) > MAX_NAME_CHARS:
+        raise EntryError(
+            f"{source}: name {quoted(name)} is too long; at most {MAX_NAME_CHARS} characters (shorten the strategy's "
+            "option values, plugin ids or the published row's name)"
+        )
+    if isinstance(name, str) and _CONTROL.search(name):
+        raise EntryError(
+            f"{source}: name {quoted(name)} holds a control character (newline, tab or NUL); a name is one line of text"
+        )
+    key = entry.get("key")
+    if isinstance(key, str) and not re.fullmatch(KEY[1:-1], key):
+        raise EntryError(f"{source}: key {quoted(key)} is not 16 lowercase hex digits")
+    configuration = entry.get("configuration")
+    scenario = configuration.get("scenario") if isinstance(configuration, dict) else None
+    if entry.get("kind") == "reproduced" and isinstance(scenario, str):
+        check_scenario_id(scenario, source)
+
+
+def check_scenario_id(scenario: str, source: str) -> str:
+    """``scenario`` if it is a versioned id (:data:`SCENARIO_ID`) whose parts can each name a folder.
+
+    Raises:
+        EntryError: an id with path separators, ``..``, a backslash or no version, naming ``source``.
+    """
+    if not re.fullmatch(SCENARIO_ID[1:-1], scenario, re.ASCII) or any(
+        len(part) > PART_LIMIT for part in scenario.split("/")
+    ):
+        raise EntryError(
+            f"{source}: scenario id {quoted(scenario)} is not a versioned id like 'cross_dataset-v2' or "
+            "'mylab/stream-v0' (ASCII letters, digits, '_' and '.'); it names a folder of the board, so it cannot "
+            "hold '..', '\\' or further '/'"
+        )
+    return scenario
 
 
 def configuration_key(configuration: Mapping[str, Any]) -> str:
@@ -264,7 +330,7 @@ def check_complete(record: Mapping[str, Any], where: str) -> None:
     """
     if record["status"] != "complete":
         raise EntryError(
-            f"{where}: seed {record['seed']} is {record['status']} ({record['completed_domains']} of "
+            f"{clip(where)}: seed {record['seed']} is {record['status']} ({record['completed_domains']} of "
             f"{len(record['domains'])} domains), not complete; finish it with 'lifelong-pose run ... --resume' "
             "before adding it"
         )
@@ -290,16 +356,18 @@ def entry_from_records(
             configurations, repeated seeds, fewer than :data:`MIN_SEEDS` seeds without
             ``allow_few_seeds``, or a stored figure that does not follow from its matrices.
     """
+    where = clip(run)
     if not records:
-        raise EntryError(f"{run}: no run records found")
+        raise EntryError(f"{where}: no run records found")
     for record in records:
+        check_tree(record, where)
         check_complete(record, run)
     configurations = [run_configuration(record) for record in records]
     if any(c != configurations[0] for c in configurations):
-        raise EntryError(f"{run}: the records are not one configuration (scenario, data, strategy or options differ)")
+        raise EntryError(f"{where}: the records are not one configuration (scenario, data, strategy or options differ)")
     if len(records) < MIN_SEEDS and not allow_few_seeds:
         raise EntryError(
-            f"{run}: {len(records)} seed(s); a leaderboard entry needs {MIN_SEEDS} (run with --seeds 0,1,2), "
+            f"{where}: {len(records)} seed(s); a leaderboard entry needs {MIN_SEEDS} (run with --seeds 0,1,2), "
             "or pass --allow-few-seeds to file it flagged"
         )
     seed_runs = sorted((_seed_run(record) for record in records), key=lambda r: r["seed"])
@@ -333,7 +401,7 @@ def entry_from_records(
     validate_entry(entry, run)
     problems = recompute(entry)
     if problems:
-        raise EntryError(f"{run}: figures do not follow from the matrices: " + "; ".join(problems[:5]))
+        raise EntryError(f"{where}: figures do not follow from the matrices: " + "; ".join(problems[:5]))
     return entry
 
 

@@ -3,6 +3,10 @@
 The site is one ``index.html`` (jinja2 template, inline CSS and script: sortable tables, a switch
 between metric families) and PNG pictures of each reproduced entry's result matrix and per-domain
 curves (seaborn, the run report's own plots), so it works offline, with no CDN, from any folder.
+
+Every value an entry holds is text the board did not write (names, option values, domain names,
+papers' rows), so the page is rendered with autoescaping on for the ``.j2`` template and builds no
+markup in Python: a ``<script>`` in an option value shows as text, never runs.
 """
 
 from __future__ import annotations
@@ -36,12 +40,25 @@ def _as_records(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _plain_text(text: str) -> str:
+    """``text`` as matplotlib draws it literally: a ``$`` would start mathtext, and bad mathtext fails the build."""
+    return text.replace("$", r"\$")
+
+
 def draw_entry(entry: Mapping[str, Any], folder: Path) -> dict[str, str]:
     """The entry's heatmap (mean R over seeds) and curves as PNGs in ``folder``; paths relative to its parent."""
     from lifelong_pose.runner.report import plot_curves, plot_heatmap
 
     folder.mkdir(parents=True, exist_ok=True)
-    records = _as_records(entry)
+    records = [
+        record
+        | {
+            "domains": [_plain_text(name) for name in record["domains"]],
+            "strategy": {"id": _plain_text(record["strategy"]["id"])},
+            "scenario": {"id": _plain_text(record["scenario"]["id"])},
+        }
+        for record in _as_records(entry)
+    ]
     heatmap = plot_heatmap(records, IMAGES_METRIC, folder / f"{entry['key']}-heatmap.png")
     curves = plot_curves(records, folder / f"{entry['key']}-curves.png", IMAGES_METRIC)
     return {"heatmap": f"{folder.name}/{heatmap.name}", "curves": f"{folder.name}/{curves.name}"}
@@ -101,7 +118,8 @@ def build_site(
     pictures = {key: draw_entry(entry, out / "img") for key, entry in shown.items()} if images else {}
     diagnostics = {key: entry_diagnostics(entry) for key, entry in shown.items()}
     environment = Environment(
-        loader=PackageLoader("lifelong_pose.leaderboard", "templates"), autoescape=select_autoescape()
+        loader=PackageLoader("lifelong_pose.leaderboard", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True),
     )
     page = environment.get_template("index.html.j2").render(
         title=title,

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lifelong_pose.leaderboard.guard import clip
 from lifelong_pose.leaderboard.ranking import TEST_NAME, rank
 from lifelong_pose.metrics.matrix import FIGURES, format_mean_std
 from lifelong_pose.metrics.table import metric_spec
@@ -95,7 +96,7 @@ def reproduced_table(entries: Sequence[Mapping[str, Any]], metric: str = "mpjpe"
         raise ValueError("a table needs at least one entry")
     keys = {group_key(entry) for entry in entries}
     if len(keys) != 1:
-        raise ValueError(f"entries of different groups cannot share a table: {sorted(keys)}")
+        raise ValueError(f"entries of different groups cannot share a table: {clip(sorted(keys), 500)}")
     spec = metric_spec(metric)
     backend, scenario, profile, fingerprint = keys.pop()
     ranked = [e for e in entries if not e["oracle"]]
@@ -202,14 +203,20 @@ def board_tables(
     return tables
 
 
+def escape_markdown(text: str) -> str:
+    """``text`` safe in a Markdown table: a ``|`` would split the cell, a ``<`` could open raw HTML."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+
+
 def markdown(tables: Sequence[Table]) -> str:
-    """Every table as GitHub Markdown under a heading, with its notes."""
+    """Every table as GitHub Markdown under a heading, with its notes (every text escaped)."""
     from tabulate import tabulate
 
     parts = []
     for table in tables:
-        parts += [f"### {table.title}", "", *table.notes, ""]
-        parts += [tabulate([row.cells for row in table.rows], headers=table.headers, tablefmt="github"), ""]
+        parts += [f"### {escape_markdown(table.title)}", "", *map(escape_markdown, table.notes), ""]
+        cells = [[escape_markdown(cell) for cell in row.cells] for row in table.rows]
+        parts += [tabulate(cells, headers=[escape_markdown(h) for h in table.headers], tablefmt="github"), ""]
     return "\n".join(parts)
 
 
