@@ -11,6 +11,8 @@ away (the oracle reads target 3D) is skipped with the reason. The checks:
 - ``runs_end_to_end``: every domain trains and every test split gets a finite error;
 - ``losses_are_finite``: every loss term the strategy logged on every domain is finite;
 - ``same_seed_same_matrix``: a second run with the same seed gives bit-identical matrices;
+- ``never_changes_test_data``: every test split (2D, 3D, cameras) is bit for bit the same after
+  the run as before it (a strategy that zeroes the labels it can reach fails here, by name);
 - ``never_reads_target_3d``: the lifter after every domain is bit-identical when every target's 3D
   is changed (the test splits' too: an Avalanche experience reaches them through its stream);
 - ``never_uses_target_data`` (for a strategy that declares ``uses_target_data = False``, such as
@@ -53,6 +55,7 @@ class Trace:
     lifters: list[dict[str, Any]] = field(default_factory=list)
     losses: list[dict[str, dict[str, Any]]] = field(default_factory=list)
     error: BaseException | None = None
+    changed_test_data: list[str] = field(default_factory=list)  # "domain 2 (X3d)" for each split the run changed
 
     @property
     def complete(self) -> bool:
@@ -74,8 +77,19 @@ def check_strategy(strategy: str | type, *, seed: int = 0) -> Iterator[CheckResu
     yield harness.check("options_validate", harness.options_validate)
     yield harness.check("declares_resources", harness.declares_resources)
     reference = harness.trace()
+    yield harness.check("never_changes_test_data", lambda: _never_changes_test_data(reference))
     yield harness.check("runs_end_to_end", lambda: _runs_end_to_end(reference))
     yield harness.check("losses_are_finite", lambda: _losses_are_finite(reference))
+    if reference.changed_test_data:  # every later figure would come from data the strategy rewrote
+        for name in (
+            "same_seed_same_matrix",
+            "never_reads_target_3d",
+            "never_uses_target_data",
+            "checkpoint_round_trip",
+            "normalisation_controls",
+        ):
+            yield CheckResult(name, "skip", "the run changed test data (see never_changes_test_data)")
+        return
     if not reference.complete:
         for name in (
             "same_seed_same_matrix",
@@ -161,7 +175,7 @@ class _Harness:
         domains = range(scenario.num_domains)
         privileged = strategy.reads_target_3d
         train = [scenario.privileged_train_data(i) if privileged else scenario.train_data(i) for i in domains]
-        test = [scenario.test_data(i) for i in domains]
+        test = [_private_copy(scenario.test_data(i)) for i in domains]  # one run's writes never reach the next
         if change_target_3d:
             train = [train[0], *(_changed_3d(data) for data in train[1:])]
             test = [test[0], *(_changed_3d(data) for data in test[1:])]
@@ -181,10 +195,16 @@ class _Harness:
         """Run the stream; with ``resume_after=i``, rebuild the strategy from its state after domain ``i``;
         ``options`` are passed to the strategy (``bn=frozen``)."""
         options = options or {}
+        from lifelong_pose.runner.run import split_digests
+
         trace = Trace()
+        test_stream: list[Any] = []
+        before: list[dict[str, str]] = []
         try:
             strategy = self.build(**options)
             benchmark = self.benchmark(strategy, change_target_3d=change_target_3d, change_target_2d=change_target_2d)
+            test_stream = list(benchmark.test_stream)
+            before = [split_digests(experience.tensors) for experience in test_stream]
             for index, experience in enumerate(benchmark.train_stream):
                 strategy.train(experience, eval_streams=[])
                 trace.losses.append(strategy.domain_losses())
@@ -196,6 +216,11 @@ class _Harness:
                     strategy.load_state_dict(state)
         except Exception as error:  # the checks read what finished
             trace.error = error
+        for index, (experience, digests) in enumerate(zip(test_stream, before, strict=True)):
+            now = split_digests(experience.tensors)
+            changed = sorted(name for name, digest in now.items() if digests.get(name) != digest)
+            if changed:
+                trace.changed_test_data.append(f"domain {index} ({', '.join(changed)})")
         return trace
 
     # -- the checks ---------------------------------------------------------------------------
@@ -342,6 +367,23 @@ def _same_lifters(reference: Trace, changed: Trace, what: str, verdict: str) -> 
             f"the lifter after domain {index} depends on the targets' {what} ({differing[0]} differs when it "
             f"changes): {verdict}"
         )
+
+
+def _private_copy(data: Any) -> Any:
+    """``data`` with every tensor cloned: what a run changes in place stays in that run."""
+    import torch
+
+    tensors = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
+    return dataclasses.replace(
+        data, **{name: value.clone() for name, value in tensors.items() if isinstance(value, torch.Tensor)}
+    )
+
+
+def _never_changes_test_data(trace: Trace) -> None:
+    assert not trace.changed_test_data, (
+        f"the strategy wrote to test data: {'; '.join(trace.changed_test_data)} changed during the run (a strategy "
+        "may read the 2D it adapts to, never write to any split; the runner refuses such a run)"
+    )
 
 
 def _runs_end_to_end(trace: Trace) -> None:

@@ -242,7 +242,7 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
         )
         record.write(out)
     try:
-        tested = _Tested()
+        tested = _Tested(test_digests=[split_digests(experience.tensors) for experience in test_stream])
         for index in range(start, scenario.num_domains):
             record.add_domain(_run_domain(strategy, train_stream[index], test_stream, out, index, tested))
             if not record.all_domains_done:
@@ -369,10 +369,51 @@ def _report(record: dict[str, Any], out: Path) -> None:
 
 @dataclass
 class _Tested:
-    """The strategy's state when it was last tested, and the rows that test gave."""
+    """The strategy's state when it was last tested, the rows that test gave, and each test split's digests."""
 
     state: dict[str, Any] | None = None
     rows: dict[str, list[float]] | None = None
+    test_digests: list[dict[str, str]] = field(default_factory=list)
+
+
+class ChangedTestData(RuntimeError):
+    """A test split changed while a strategy ran: the errors it would give measure nothing."""
+
+
+def split_digests(data: Any) -> dict[str, str]:
+    """SHA-256 of each tensor field of a split (``x2d``, ``X3d``, ...), to tell exactly which one changed."""
+    import hashlib
+
+    import torch
+
+    digests = {}
+    for name, value in vars(data).items():
+        if isinstance(value, torch.Tensor):
+            digests[name] = hashlib.sha256(value.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
+    return digests
+
+
+def check_test_data(test_stream: list[Any], expected: list[dict[str, str]], strategy: Any, domain: str) -> None:
+    """Every test split is bit for bit what it was when the run started.
+
+    Why: a strategy runs in the same process as the evaluation and can reach the test tensors (an
+    Avalanche stream holds them; ``gc`` finds anything), so an in-place change of the labels (or
+    of the 2D) would make any error it likes. The runner keeps each split's digests from before
+    the first domain and compares them after every evaluation, before a row is recorded.
+
+    Raises:
+        ChangedTestData: naming the split, its fields that changed and the domain just trained.
+    """
+    for index, (experience, digests) in enumerate(zip(test_stream, expected, strict=True)):
+        changed = sorted(
+            name for name, digest in split_digests(experience.tensors).items() if digests.get(name) != digest
+        )
+        if changed:
+            raise ChangedTestData(
+                f"{type(strategy).__name__} changed the test split of domain {index} ({experience.tensors.name}: "
+                f"{', '.join(changed)}) while training on {domain!r}; a strategy may never write to test data, "
+                "so this run's errors mean nothing"
+            )
 
 
 def _run_domain(
@@ -418,6 +459,7 @@ def _run_domain(
         rows = {key: [float(values[metric_key(key, j)]) for j in range(len(test_stream))] for key in METRIC_KEYS}
         tested.state, tested.rows = _snapshot(state), rows
     eval_s = time.perf_counter() - tick
+    check_test_data(test_stream, tested.test_digests, strategy, experience.domain.name)
     save_checkpoint(out, index, state)
     kept = {f"strategy.{key}": state_bytes(value) for key, value in state["extra"].items()}
     kept |= {f"plugin.{key}": state_bytes(value) for key, value in state["plugins"].items()}
