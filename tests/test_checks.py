@@ -99,6 +99,7 @@ def test_every_built_in_strategy_passes_its_checks(strategy_id: str) -> None:
     assert [r.name for r in results] == [
         "options_validate",
         "declares_resources",
+        "never_changes_test_data",
         "runs_end_to_end",
         "losses_are_finite",
         "same_seed_same_matrix",
