@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -54,15 +55,40 @@ MAX_PREVIEW_POSES = 64
 
 
 def preview_path(out: str | Path, poses_per_domain: int) -> Path:
-    """The file a preview will write, checked before anything is built (see :func:`render_preview`)."""
+    """The file a preview will write, checked before anything is built (see :func:`render_preview`).
+
+    Raises:
+        ValueError: ``poses_per_domain`` out of range; a path without an image format's extension
+            (one is never added: the path written is the path given), a format matplotlib cannot
+            write, a path that exists and is not a regular file (``/dev/full``, a folder, a FIFO),
+            or a folder that does not exist or cannot be written to.
+    """
     if not 1 <= poses_per_domain <= MAX_PREVIEW_POSES:
         raise ValueError(f"--poses must be between 1 and {MAX_PREVIEW_POSES} per domain, got {poses_per_domain}")
     out = Path(out)
-    if not out.suffix:
-        out = out.with_suffix(".png")
+    if out.exists() and not out.is_file():
+        kind = "a folder" if out.is_dir() else "not a regular file (a device, FIFO or socket)"
+        raise ValueError(f"cannot write {out}: it is {kind}; give the path of an image file, e.g. preview.png")
+    formats = _image_formats()
+    suffix = out.suffix.lower().lstrip(".")
+    if suffix not in formats:
+        given = f"its extension {out.suffix!r} is no image format" if out.suffix else "it has no extension"
+        raise ValueError(
+            f"cannot write {out}: {given}; the extension says the format: one of {', '.join(sorted(formats))} "
+            f"(e.g. {out.with_suffix('.png').name})"
+        )
     if not out.parent.is_dir():
         raise ValueError(f"cannot write {out}: {out.parent} is not an existing folder")
+    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise ValueError(f"cannot write {out}: no permission to write there")
     return out
+
+
+def _image_formats() -> set[str]:
+    """The extensions matplotlib's Agg canvas writes (png, pdf, svg, jpg, ...)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    return set(FigureCanvasAgg.get_supported_filetypes())
 
 
 def render_preview(scenario: Scenario, out: str | Path, poses_per_domain: int = 4, seed: int = 0) -> Path:
@@ -70,12 +96,11 @@ def render_preview(scenario: Scenario, out: str | Path, poses_per_domain: int = 
     distributions that differ between domains (2D scale, root position, depth, bone lengths).
 
     Returns:
-        The path written (PNG, or any format matplotlib infers from the suffix; ``.png`` is added to a
-        name without one, as matplotlib does, so the path printed is the file written).
+        The path written, exactly as given: its extension names the format (PNG, PDF, SVG, ...).
 
     Raises:
         ValueError: ``poses_per_domain`` outside 1..:data:`MAX_PREVIEW_POSES` (drawing nothing is no
-            picture), or an output folder that does not exist or is a file.
+            picture), or an output that cannot be written as given (:func:`preview_path`).
     """
     out = preview_path(out, poses_per_domain)
     import matplotlib
@@ -129,6 +154,6 @@ def render_preview(scenario: Scenario, out: str | Path, poses_per_domain: int = 
     fig.suptitle(f"{scenario.spec.id} (data={scenario.data_backend}, seed={scenario.seed}, profile={scenario.profile})")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=90)
+    fig.savefig(out, dpi=90, format=out.suffix.lower().lstrip("."))
     plt.close(fig)
     return out

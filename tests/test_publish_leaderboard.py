@@ -102,8 +102,8 @@ def test_a_record_whose_figures_do_not_follow_from_its_matrices_raises_naming_it
 
 
 def test_triage_stops_a_row_at_its_first_failed_seed(tiny_scenario: str, tmp_path: Path) -> None:
-    """A diverging row (lr 1e6) run on seeds 0-2 with ``stop_at_failure``: seed 0 fails, 1 and 2 never start."""
-    diverging = ("source_only", {"lr": 1.0e6}, [])
+    """A diverging row (lr 10) run on seeds 0-2 with ``stop_at_failure``: seed 0 fails, 1 and 2 never start."""
+    diverging = ("source_only", {"lr": 10.0}, [])
     records = run_row(tiny_scenario, "diverging", diverging, [0, 1, 2], tmp_path, steps=20, stop_at_failure=True)
     assert [(record["seed"], record["status"]) for record in records] == [(0, "failed")]
     assert "diverged" in records[0]["error"]

@@ -223,7 +223,7 @@ def test_a_run_failing_in_a_worker_is_recorded_failed_and_the_sweep_goes_on(tmp_
     grid_file, log = tmp_path / "grid.yaml", tmp_path / "sweep.log"
     grid_file.write_text(
         "scenarios: [cross_dataset]\n"
-        "strategies: [source_only, {strategy: source_only, name: diverging, set: {lr: 1.0e+6}}]\n"
+        "strategies: [source_only, {strategy: source_only, name: diverging, set: {lr: 10}}]\n"
         "set: {steps: 20}\n"
     )
     process = _sweep_process(grid_file, tmp_path / "out", log, "--no-board")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from lifelong_pose.cli.data import (
@@ -21,7 +23,7 @@ from lifelong_pose.cli.data import (
     export_command,
 )
 from lifelong_pose.cli.leaderboard import add_leaderboard_parser, leaderboard_command
-from lifelong_pose.cli.run import add_run_parser, run_command
+from lifelong_pose.cli.run import SignalLog, add_run_parser, check_output_place, entry_modules, run_command
 from lifelong_pose.cli.sweep import add_sweep_parser, sweep_command
 from lifelong_pose.registry import RegistryError, lifter_registry, plugin_registry, scenario_registry, strategy_registry
 
@@ -242,8 +244,11 @@ def _sim_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _preview(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from lifelong_pose.preview import preview_path, render_preview
 
+    check_output_place(Path(args.out), "--out")
     preview_path(args.out, args.poses)  # a bad --out or --poses fails before the scenario is built
     path = render_preview(_make(args), args.out, poses_per_domain=args.poses)
     print(f"Wrote {path}")
@@ -254,8 +259,22 @@ def _cache(args: argparse.Namespace) -> int:
     from lifelong_pose.runner.source_cache import SourceCache
 
     cache = SourceCache(args.cache_dir)
+    try:
+        cache.check_folder()
+    except NotADirectoryError as error:
+        raise ValueError(str(error)) from None
     if args.cache_command == "clear":
-        print(f"Removed {cache.clear()} file(s) from {cache.folder}")
+        cleared = cache.clear()
+        manifests = [path for path in cleared.removed if path.suffix == ".json"]
+        also = f" and {len(manifests)} manifest(s)" if manifests else ""
+        print(f"Removed {len(cleared.removed) - len(manifests)} file(s){also} from {cache.folder}")
+        if cleared.left:
+            names = ", ".join(path.name for path in cleared.left[:10])
+            more = f" and {len(cleared.left) - 10} more" if len(cleared.left) > 10 else ""
+            print(
+                f"Left {len(cleared.left)} file(s) the cache did not write: {names}{more} (remove them yourself "
+                "if you mean to)"
+            )
         return 0
     from datetime import datetime
 
@@ -295,10 +314,47 @@ def _conformance(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+MAX_MESSAGE = 2000
+"""Characters of an error line printed; the rest is cut (a message echoing a huge value stays readable)."""
+
+
+def _error(text: str) -> None:
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1] + "…"
+    print(f"lifelong-pose: {text}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
+    """Entry point of the console script; returns the exit status.
+
+    Threads that plugin code started and left running (not daemon) would keep the process alive
+    after the command ends (Python joins them at exit): they are named in a warning and the
+    process exits anyway, with the command's status (:func:`_leave_stray_threads`).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
+    before = set(threading.enumerate())
+    signals = SignalLog()
+    args.signals = signals  # run_command tells a Ctrl-C from plugin code's KeyboardInterrupt with it
+    try:
+        with signals.installed():
+            code = _dispatch(args, signals)
+    except BaseException as error:
+        if not _stray_threads(before):
+            raise
+        if isinstance(error, SystemExit):  # e.g. import_ray's message
+            if isinstance(error.code, str):
+                print(error.code, file=sys.stderr)
+            code = error.code if isinstance(error.code, int) else 1
+        else:  # the suite's own bug: its traceback, then out past the threads
+            import traceback
+
+            traceback.print_exc()
+            code = 1
+    return _leave_stray_threads(code, before)
+
+
+def _dispatch(args: argparse.Namespace, signals: SignalLog) -> int:
     data_handlers = {"preview": _preview, "check": check_command, "export": export_command}
     handlers = {
         "list": _list,
@@ -312,22 +368,88 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return handlers[args.command](args)
-    except (RegistryError, ValueError, TypeError, ImportError, FloatingPointError) as error:
+    except (RegistryError, ValueError, TypeError, ImportError, FloatingPointError, NotImplementedError) as error:
         from lifelong_pose.registry.plugin_errors import print_plugin_error
 
-        if not print_plugin_error(error):
-            print(f"lifelong-pose: error: {error}", file=sys.stderr)
+        if not print_plugin_error(error):  # NotImplementedError: a hook a user's strategy must define
+            _error(f"error: {error}")
         return 2
     except OSError as error:  # a path that is missing, unwritable, or a file where a folder belongs
         where = f": {error.filename}" if error.filename else ""
-        print(f"lifelong-pose: error: {error.strerror or error}{where}", file=sys.stderr)
+        _error(f"error: {error.strerror or error}{where}")
         return 2
+    except KeyboardInterrupt as error:  # a command other than run (which says how to resume)
+        from lifelong_pose.registry.plugin_errors import describe, interrupting_frame
+
+        raised = None if signals.received else interrupting_frame(error, _targets(args))
+        if raised is not None:
+            _error(describe(error, raised))
+            return 2
+        print("\nInterrupted", file=sys.stderr)
+        return 130
     except Exception as error:  # a user's plugin failing (its record, if a run, already says failed)
         from lifelong_pose.registry.plugin_errors import print_plugin_error
 
         if print_plugin_error(error):
             return 2
         raise  # the suite's own bug: the traceback is what a bug report needs
+
+
+def _targets(args: argparse.Namespace) -> set[str]:
+    """The ``module:Class`` modules a command was given (``--strategy``, ``check strategy TARGET``)."""
+    given = [getattr(args, "target", None)]
+    strategy = getattr(args, "strategy", None)
+    given += strategy if isinstance(strategy, list) else [strategy]
+    return entry_modules(*given)
+
+
+def _stray_threads(before: Collection[threading.Thread]) -> list[threading.Thread]:
+    """Threads started during the command that are alive and not daemon (the process would wait for them)."""
+    return [
+        thread
+        for thread in threading.enumerate()
+        if thread not in before and thread.is_alive() and not thread.daemon and thread is not threading.main_thread()
+    ]
+
+
+STRAY_THREAD_GRACE_S = 1.0
+"""How long threads left running get to end by themselves before the process exits past them."""
+
+
+def _leave_stray_threads(code: int, before: Collection[threading.Thread]) -> int:
+    """``code``, or, where threads the command started are still running, exit past them.
+
+    Why ``os._exit``: a started thread cannot be made daemon, and Python's exit joins every
+    non-daemon thread, so a plugin's forgotten worker hangs the process forever after "Run
+    folder" (no signal handler can help: the main thread is waiting in the join). After a short
+    grace for threads about to end, the warning names each one and what it runs, the output is
+    flushed, and the process ends with the command's status. ``atexit`` handlers do not run then;
+    everything the command writes is already written (records and checkpoints are atomic files).
+    """
+    import time
+
+    deadline = time.monotonic() + STRAY_THREAD_GRACE_S
+    for thread in _stray_threads(before):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stray = _stray_threads(before)
+    if not stray:
+        return code
+    names = ", ".join(_thread_name(thread) for thread in stray[:10])
+    print(
+        f"lifelong-pose: warning: {len(stray)} thread(s) started during the command are still running ({names}); "
+        "exiting without waiting for them (a plugin should stop its threads, or start them with daemon=True)",
+        file=sys.stderr,
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _thread_name(thread: threading.Thread) -> str:
+    """``'Thread-1 (spin)' in /path/plugin.py`` where the target is a function, else the thread's name."""
+    target = getattr(thread, "_target", None)  # private, but the only way to say what it runs
+    code = getattr(target, "__code__", None)
+    return f"{thread.name!r}" + (f" in {code.co_filename}" if code is not None else "")
 
 
 if __name__ == "__main__":

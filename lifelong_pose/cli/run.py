@@ -8,12 +8,16 @@ Each seed runs in ``OUT/seed-N`` (record, checkpoints, figures, report); with se
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import shutil
 import signal
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from lifelong_pose.cli.data import add_real_data_options, data_backends
@@ -129,16 +133,31 @@ def add_run_parser(commands: Any) -> None:
 
 
 _FLAG_OPTIONS = ("steps", "adapt_steps", "epochs", "adapt_epochs", "lifter", "receptive_field")
+MAX_SET_VALUE = 1000
+"""Characters of one ``--set`` value; no option needs more (a path would, and none is a path)."""
 
 
 def _options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Strategy options (flags and ``--set``) and plugin options (``--set name.key=value``).
 
     Raises:
-        ValueError: a malformed ``--set``, or an option given both as a flag and with ``--set``.
+        ValueError: a malformed ``--set`` (a key that is no option name, a value of more than
+            :data:`MAX_SET_VALUE` characters), an option given both as a flag and with ``--set``,
+            or a budget given both in steps and in epochs.
     """
     from lifelong_pose.cli.assignments import split_assignments
+    from lifelong_pose.registry.loading import check_option_name, echo
+    from lifelong_pose.training.params import check_one_budget
 
+    for assignment in args.set:
+        key, equals, value = assignment.partition("=")
+        if equals and key.strip():
+            check_option_name(key.strip(), "--set")
+        if len(value) > MAX_SET_VALUE:
+            raise ValueError(
+                f"--set {echo(key, 60)}=... gives a value of {len(value):_} characters; an option value is at most "
+                f"{MAX_SET_VALUE:_}"
+            )
     strategy, plugins = split_assignments(args.set, args.plugin)
     for option in _FLAG_OPTIONS:
         value = getattr(args, option)
@@ -147,7 +166,46 @@ def _options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, dict[s
         if option in strategy:
             raise ValueError(f"{option} is given both as --{option.replace('_', '-')} and with --set; give it once")
         strategy[option] = value
+    check_one_budget(strategy)
     return strategy, plugins
+
+
+KERNEL_FILE_SYSTEMS = (Path("/proc"), Path("/sys"), Path("/dev"))
+"""Where no output belongs: the kernel's views of processes and devices, and the device files."""
+
+
+def check_output_place(path: Path, option: str) -> None:
+    """Refuse an output under ``/proc``, ``/sys`` or ``/dev`` (a device, or the kernel's tables).
+
+    Why: there a write goes to a device (``/dev/full``, ``/dev/sda``) or a kernel setting, or
+    lands in a RAM disk nobody looks at; a path there is a mistake or an attack, never a result.
+
+    Raises:
+        ValueError: naming the option and the path.
+    """
+    resolved = path.expanduser().resolve()
+    for root in KERNEL_FILE_SYSTEMS:
+        if resolved == root or resolved.is_relative_to(root):
+            raise ValueError(
+                f"{option} {path} is under {root}, the kernel's view of devices and processes, not a place for "
+                "output; give a path on a disk"
+            )
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """``--out`` and ``--cache-dir``, before anything loads: a file where a folder belongs, or a
+    kernel file system, is answered in a second."""
+    if args.out is not None:
+        out = Path(args.out)
+        check_output_place(out, "--out")
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"--out {out} exists and is not a folder; give a folder for the run")
+    if args.cache_dir is not None and not args.no_cache:
+        cache = Path(args.cache_dir)
+        check_output_place(cache, "--cache-dir")
+        for folder in (cache, cache / "source"):
+            if folder.exists() and not folder.is_dir():
+                raise ValueError(f"--cache-dir {cache}: {folder} is a file, not a folder; give the cache folder")
 
 
 def _default_out(args: argparse.Namespace) -> Path:
@@ -165,34 +223,78 @@ def check_ids(args: argparse.Namespace) -> None:
     if ":" not in args.strategy:  # module:Class and file.py:Class are checked when imported
         strategy_registry.spec(args.strategy)
     for plugin in args.plugin or []:
-        if ":" not in plugin:
-            plugin_registry.spec(plugin)
+        if ":" in plugin:
+            raise ValueError(
+                f"--plugin {plugin!r}: --plugin takes a registered plugin id (see 'lifelong-pose list plugins'); "
+                "register a plugin class of your own with lifelong_pose.register_plugin or the entry-point group "
+                "lifelong_pose.plugins"
+            )
+        plugin_registry.spec(plugin)
 
 
-def _stop_on_sigterm() -> None:
-    """SIGTERM (a scheduler's kill, ``timeout``) ends the run as Ctrl-C does: record ``interrupted``, resumable."""
+class SignalLog:
+    """SIGINT (Ctrl-C) and SIGTERM (a scheduler's kill, ``timeout``) as ``KeyboardInterrupt``, noted.
 
-    def interrupt(signum: int, frame: Any) -> None:
+    Why: a ``KeyboardInterrupt`` is also an exception any code can raise; one raised by a plugin
+    is no Ctrl-C, and ``--resume`` would only meet it again. The handlers note each signal before
+    raising, so an interrupt that comes with no note came from code. SIGTERM ends a run as Ctrl-C
+    does (record ``interrupted``, resumable).
+
+    Attributes:
+        received: the signals that arrived while installed, in order.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received.append(signum)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupt)
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[SignalLog]:
+        """Install the handlers for the block (the main thread only), then restore the previous ones."""
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+        for signum in previous:
+            signal.signal(signum, self._handle)
+        try:
+            yield self
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+
+
+def entry_modules(*targets: str | None) -> set[str]:
+    """The modules of ``module:Class`` targets (a user's installed code, whose frames are theirs)."""
+    return {
+        target.rpartition(":")[0]
+        for target in targets
+        if target and ":" in target and not target.rpartition(":")[0].endswith(".py")
+    }
 
 
 def run_command(args: argparse.Namespace) -> int:
+    """Run every seed; ``args.signals`` (set by :func:`lifelong_pose.cli.main.main`) tells a Ctrl-C
+    from a ``KeyboardInterrupt`` raised by a plugin."""
     if args.resume and args.out is None:
         raise ValueError("--resume needs --out: the folder of the run to continue")
     if args.resume and args.overwrite:
         raise ValueError("--resume continues a run and --overwrite replaces it: give one of them")
     check_ids(args)
+    options, plugin_options = _options(args)
+    _check_paths(args)
 
     from lifelong_pose.datasets.options import RealDataOptions
+    from lifelong_pose.registry.plugin_errors import describe, interrupting_frame, plugin_frame
     from lifelong_pose.runner.run import RunConfig, run
     from lifelong_pose.runner.tables import against_not_adapting, headline, matrix_table, summary_table
 
-    _stop_on_sigterm()
+    signals: SignalLog | None = getattr(args, "signals", None)
     out = Path(args.out) if args.out else _default_out(args)
     seeds = args.seeds if args.seeds is not None else [args.seed if args.seed is not None else 0]
-    options, plugin_options = _options(args)
     records = []
     for seed in seeds:
         seed_out = out / f"seed-{seed}"
@@ -223,7 +325,14 @@ def run_command(args: argparse.Namespace) -> int:
         )
         try:
             record = run(config)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as error:
+            by_signal = signals is not None and bool(signals.received)
+            raised = None if by_signal else interrupting_frame(error, entry_modules(args.strategy))
+            if raised is not None:  # plugin code raised it: no Ctrl-C, and --resume would meet it again
+                message = describe(error, raised)
+                _mark_failed(seed_out, message)
+                print(f"lifelong-pose: {message}", file=sys.stderr)
+                return 2
             again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
             if "--out" not in sys.argv:
                 again += f" --out {shlex.quote(str(out))}"
@@ -233,6 +342,12 @@ def run_command(args: argparse.Namespace) -> int:
                 kept = "nothing was recorded for this seed yet"
             print(f"\nInterrupted; {kept}. Continue with:\n  lifelong-pose {again} --resume", file=sys.stderr)
             return 130
+        except SystemExit as error:  # sys.exit() in a strategy's or plugin's code while it trains
+            frame = plugin_frame(error)
+            message = describe(error, frame) if frame is not None else f"the run called sys.exit({error.code!r})"
+            _mark_failed(seed_out, message)
+            print(f"lifelong-pose: {message}", file=sys.stderr)
+            return 2
         records.append(record)
         print(f"seed {seed}: {headline([record])}  [{record['timing']['total_s']:.1f} s]")
     print()
@@ -250,6 +365,20 @@ def run_command(args: argparse.Namespace) -> int:
         _write_summary(records, out, report=not args.no_report)
     print(f"\nRun folder: {out}")
     return 0
+
+
+def _mark_failed(seed_out: Path, message: str) -> None:
+    """A record the runner left ``interrupted`` or ``running`` (plugin code raised ``KeyboardInterrupt``
+    or called ``sys.exit``) marked ``failed`` with ``message``: resuming would only repeat it."""
+    from lifelong_pose.runner.run_record import RunRecord
+
+    try:
+        record = RunRecord.load(seed_out)
+        if record["status"] in ("interrupted", "running"):
+            record.stop("failed", message)
+            record.write(seed_out)
+    except Exception:  # no record yet, or one that cannot be written: the message still says it all
+        return
 
 
 def _write_summary(records: list[dict[str, Any]], out: Path, report: bool) -> None:

@@ -51,7 +51,8 @@ def add_sweep_parser(commands: Any) -> None:
 
 
 def sweep_command(args: argparse.Namespace) -> int:
-    from lifelong_pose.sweep.grid import build_grid, fit_shared_options, read_sweep_file
+    """Check the grid, then the cluster, then run; each check answers in one line before the next, slower one."""
+    from lifelong_pose.sweep.grid import build_grid, check_row_options, fit_shared_options, read_sweep_file
 
     content = read_sweep_file(args.file) if args.file else {}
     grid = build_grid(
@@ -72,7 +73,16 @@ def sweep_command(args: argparse.Namespace) -> int:
         },
     )
     grid.check()
+    from lifelong_pose.sweep.engine import SweepConnectionError, probe_address
+
+    if args.address is not None and not args.dry_run:  # before torch and Ray load: a wrong address answers in 3 s
+        try:
+            probe_address(args.address)
+        except SweepConnectionError as error:
+            print(f"lifelong-pose sweep: {error}", file=sys.stderr)
+            return 2
     grid.rows = fit_shared_options(grid.rows)
+    check_row_options(grid)
     if args.dry_run:
         from lifelong_pose.sweep.engine import finished
 
@@ -80,7 +90,7 @@ def sweep_command(args: argparse.Namespace) -> int:
             state = "complete" if finished(run) else ("partial" if (run.folder / "result.json").exists() else "to run")
             print(f"{run.label}: {state}  {run.folder}")
         return 0
-    from lifelong_pose.sweep.engine import SweepConnectionError, file_rows, import_ray, sweep
+    from lifelong_pose.sweep.engine import file_rows, import_ray, sweep
 
     import_ray()  # says how to install it before anything else happens
     try:

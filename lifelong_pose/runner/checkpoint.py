@@ -2,14 +2,19 @@
 
 A file is written beside its destination and moved into place with ``os.replace``, so a run
 killed mid-write leaves the previous version, never half a file. Checkpoints are plain
-``state_dict``s saved with ``torch.save`` and loaded with ``weights_only=True``.
+``state_dict``s saved with ``torch.save`` and loaded with ``weights_only=True``. A write that
+fails for want of room (a full disk or quota, a file past the size limit) raises
+:class:`NoSpaceLeft`, which says so, instead of torch's "unexpected pos 704 vs 598".
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +22,104 @@ import torch
 
 CHECKPOINT_DIR = "checkpoints"
 
+NO_SPACE_ERRNOS = {errno.ENOSPC: "the file system is full", errno.EFBIG: "the file outgrew the largest size allowed"}
+NO_SPACE_ERRNOS[errno.EDQUOT] = "the disk quota is used up"
+# torch.save reports a failed write with its own words only; the OSError, if any, is its context
+_TORCH_WRITE_FAILURES = ("unexpected pos", "file write failed", "iostream error")
+
+
+class NoSpaceLeft(OSError):
+    """A file could not be written for want of room: the disk or quota is full, or the file reached
+    the largest size allowed (``ulimit -f``, the file system's own limit).
+
+    ``str()`` is the whole message (no ``[Errno N]``), so a record's error reads
+    ``NoSpaceLeft: no space left on ... while writing ...``.
+    """
+
+    def __init__(self, code: int, path: Path, why: str) -> None:
+        folder = path.parent
+        mount = _mount_point(folder)
+        where = f"{mount} ({folder})" if mount != folder else str(folder)
+        super().__init__(
+            code,
+            f"no space left on {where} while writing {path.name} ({why}); free space there or raise the limit "
+            "(ulimit -f), or write elsewhere (--out, --cache-dir)",
+        )
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _mount_point(folder: Path) -> Path:
+    """The mount point of the file system holding ``folder`` (what "no space" is about)."""
+    current = folder.resolve()
+    while not os.path.ismount(current) and current != current.parent:
+        current = current.parent
+    return current
+
+
+def no_space_left(error: BaseException, path: Path) -> NoSpaceLeft | None:
+    """``error`` as :class:`NoSpaceLeft` when it (or what it wraps) is a write that ran out of room.
+
+    Looks through ``__cause__``/``__context__`` (torch wraps the ``OSError`` of a file object in a
+    ``RuntimeError``); a torch write failure that carries no errno (a path it opened itself) counts
+    when the file system has no room left or a file-size limit is set.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, NoSpaceLeft):
+            return current
+        if isinstance(current, OSError) and current.errno in NO_SPACE_ERRNOS:
+            return NoSpaceLeft(current.errno, path, NO_SPACE_ERRNOS[current.errno])
+        current = current.__cause__ or current.__context__
+    if isinstance(error, RuntimeError) and any(words in str(error) for words in _TORCH_WRITE_FAILURES):
+        import resource
+
+        try:
+            stats = os.statvfs(path.parent)
+            full = stats.f_bavail * stats.f_frsize < 2**20
+        except OSError:
+            full = False
+        if full:
+            return NoSpaceLeft(errno.ENOSPC, path, NO_SPACE_ERRNOS[errno.ENOSPC])
+        if resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY:
+            return NoSpaceLeft(errno.EFBIG, path, NO_SPACE_ERRNOS[errno.EFBIG])
+    return None
+
+
+@contextmanager
+def reporting_no_space(path: Path) -> Iterator[None]:
+    """Turn a write of ``path`` that runs out of room into :class:`NoSpaceLeft`; other errors pass."""
+    try:
+        yield
+    except (OSError, RuntimeError) as error:
+        full = no_space_left(error, path)
+        if full is None or full is error:
+            raise
+        raise full from error
+
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically."""
+    """Write ``text`` to ``path`` atomically.
+
+    Raises:
+        NoSpaceLeft: the disk, quota or file-size limit left no room (the old file is kept).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with reporting_no_space(path):
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
@@ -43,18 +132,35 @@ def checkpoint_path(run_dir: Path, domain: int) -> Path:
 
 
 def save_checkpoint(run_dir: Path, domain: int, state: dict[str, Any]) -> Path:
-    """Save the strategy state after ``domain`` atomically; returns the file."""
+    """Save the strategy state after ``domain`` atomically; returns the file.
+
+    Raises:
+        NoSpaceLeft: the disk, quota or file-size limit left no room (no partial file is left).
+    """
     path = checkpoint_path(run_dir, domain)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save(state, temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_torch_save(state, path)
     return path
+
+
+def atomic_torch_save(data: Any, path: Path) -> None:
+    """``torch.save`` to ``path`` through a temporary file moved into place.
+
+    Written through a Python file object, not a path: torch then reports a failed write with the
+    ``OSError`` (and its errno) as context, which :class:`NoSpaceLeft` is made from.
+
+    Raises:
+        NoSpaceLeft: the disk, quota or file-size limit left no room (no partial file is left).
+    """
+    with reporting_no_space(path):
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                torch.save(data, file)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
 
 def set_aside(path: Path) -> Path:

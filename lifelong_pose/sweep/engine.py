@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from lifelong_pose.runner.checkpoint import atomic_write_json
 from lifelong_pose.runner.record import RESULT_FILE
 from lifelong_pose.sweep.grid import Grid, Run
 from lifelong_pose.sweep.task import RunTask, outcome
 
 INSTALL_HINT = 'the sweep command runs on Ray, which is not installed: pip install -e ".[sweep]" (or pip install ray)'
-CONNECT_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 3.0
+"""Seconds the address probe may take in all (the README promises an answer within 5 s of the command)."""
 SWEEP_FILE = "sweep.json"
 
 
@@ -44,15 +44,27 @@ def import_ray() -> Any:
     return ray
 
 
-def probe_address(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
-    """Fail within ``timeout`` seconds when nothing listens at ``address`` (``host:port`` or
-    ``ray://host:port``); Ray's own connection retries for minutes before it gives up.
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"  # + empty SETTINGS
+"""What a gRPC client sends first; a gRPC server (Ray's GCS and its client server) answers with a SETTINGS frame."""
 
+
+def probe_address(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Fail within ``timeout`` seconds unless a gRPC server (a Ray cluster) answers at ``address``
+    (``host:port`` or ``ray://host:port``); Ray's own connection retries for minutes, printing a
+    warning every few seconds, before it gives up.
+
+    The whole probe (name lookup, TCP connect, the HTTP/2 greeting) shares one deadline. A port that
+    accepts the connection but does not answer as gRPC does (an SSH or web server, a firewall that
+    accepts everything) is refused too: Ray would wait on it forever. With ``RAY_USE_TLS`` set the
+    greeting is skipped (the server expects TLS first) and only the connection is checked.
     ``auto`` (the cluster of this machine, from ``ray start``) is left to Ray, which answers at once.
 
     Raises:
-        SweepConnectionError: the address is malformed or nothing answers there.
+        SweepConnectionError: the address is malformed, or nothing (or nothing like Ray) answers there.
     """
+    import os
+    import threading
+
     if address == "auto":
         return
     parsed = urlparse(address if "://" in address else f"gcs://{address}")
@@ -60,17 +72,78 @@ def probe_address(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
         host, port = parsed.hostname, parsed.port
     except ValueError:
         host, port = None, None
-    if not host or not port:
+    if not host or not port or parsed.scheme not in ("gcs", "ray"):
         raise SweepConnectionError(f"--address {address!r} is not host:port or ray://host:port (or auto)")
+    deadline = time.monotonic() + timeout
+
+    def unreachable(reason: str) -> SweepConnectionError:
+        return SweepConnectionError(
+            f"cannot reach a Ray cluster at {address} ({reason}); start one with 'ray start --head' there, or leave "
+            "--address out to run on a Ray instance of this machine"
+        )
+
+    found: list[Any] = []
+
+    def look_up() -> None:  # getaddrinfo has no timeout of its own: it runs aside, waited on up to the deadline
+        try:
+            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as error:
+            found.append(error)
+
+    lookup = threading.Thread(target=look_up, name="address-lookup", daemon=True)
+    lookup.start()
+    lookup.join(max(0.0, deadline - time.monotonic()))
+    if not found:
+        raise unreachable(f"the name {host!r} did not resolve within {timeout:g} s")
+    if isinstance(found[0], OSError):
+        raise unreachable(f"the name {host!r} does not resolve: {found[0].strerror or found[0]}")
+    error: OSError | None = None
+    for family, kind, protocol, _, target in found[0]:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            with socket.socket(family, kind, protocol) as connection:
+                connection.settimeout(left)
+                connection.connect(target)
+                if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+                    return
+                _greet(connection, address, deadline)
+                return
+        except TimeoutError:
+            error = TimeoutError()
+        except OSError as failure:
+            error = failure
+    if error is None or isinstance(error, TimeoutError):
+        raise unreachable(f"no answer within {timeout:g} s")
+    raise unreachable(error.strerror or str(error))
+
+
+def _greet(connection: socket.socket, address: str, deadline: float) -> None:
+    """Send gRPC's HTTP/2 greeting and expect the server's SETTINGS frame before ``deadline``.
+
+    Raises:
+        SweepConnectionError: the peer closed, said something else, or said nothing in time.
+    """
+    not_ray = (
+        f"something answers at {address}, but not a Ray cluster ({{}}); check the host and port: a Ray head's "
+        "is its GCS port, 6379 by default ('ray start --head --port=...'), or ray://HOST:10001 for Ray Client"
+    )
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return
+        connection.sendall(HTTP2_PREFACE)
+        header = b""
+        while len(header) < 9:
+            connection.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = connection.recv(9 - len(header))
+            if not chunk:
+                raise SweepConnectionError(not_ray.format("it closed the connection at a gRPC greeting"))
+            header += chunk
+    except TimeoutError:
+        raise SweepConnectionError(not_ray.format("it said nothing to a gRPC greeting")) from None
     except OSError as error:
-        reason = "timed out" if isinstance(error, TimeoutError | socket.timeout) else (error.strerror or str(error))
-        raise SweepConnectionError(
-            f"cannot reach a Ray cluster at {address} ({reason} after at most {timeout:g} s); start one with "
-            "'ray start --head' there, or leave --address out to run on a Ray instance of this machine"
-        ) from None
+        raise SweepConnectionError(not_ray.format(f"the greeting failed: {error.strerror or error}")) from None
+    if header[3] != 0x04:  # an HTTP/2 server's first frame is SETTINGS
+        raise SweepConnectionError(not_ray.format("it does not speak gRPC"))
 
 
 def connect(ray: Any, address: str | None, cpus: int | None) -> None:
@@ -146,13 +219,14 @@ def sweep(
             outcomes[index] = outcome(run_task(grid, run), "complete", 0.0, summary=record.get("summary")) | {
                 "skipped": True
             }
+    if pending:  # a cluster that cannot be joined leaves nothing behind, not even sweep.json
+        connect(ray, address, local_cpus)
     report(f"sweep: {len(runs)} runs ({len(runs) - len(pending)} already complete), {len(pending)} to run")
-    grid.out.mkdir(parents=True, exist_ok=True)
-    _write_state(grid, runs, outcomes)
-    if not pending:
-        return [outcomes[index] for index in range(len(runs))]
-    connect(ray, address, local_cpus)
     try:
+        grid.out.mkdir(parents=True, exist_ok=True)
+        _write_state(grid, runs, outcomes)
+        if not pending:
+            return [outcomes[index] for index in range(len(runs))]
         remote = ray.remote(_execute).options(num_cpus=grid.cpus, num_gpus=grid.gpus, max_retries=1)
         futures = {remote.remote(asdict(run_task(grid, runs[index]))): index for index in pending}
         bar = tqdm(
@@ -179,7 +253,8 @@ def sweep(
             _write_state(grid, runs, outcomes)
         bar.close()
     finally:
-        ray.shutdown()
+        if pending:
+            ray.shutdown()
     return [outcomes[index] for index in range(len(runs))]
 
 
@@ -203,6 +278,8 @@ def _line(run: Run, result: dict[str, Any], done: int, total: int) -> str:
 
 def _write_state(grid: Grid, runs: list[Run], outcomes: dict[int, dict[str, Any]]) -> None:
     """``OUT/sweep.json``: every cell with its folder and, once it ended, its outcome."""
+    from lifelong_pose.runner.checkpoint import atomic_write_json  # torch: not before the address is probed
+
     cells = []
     for index, run in enumerate(runs):
         cell = {"scenario": run.scenario, "row": run.row.name, "seed": run.seed, "folder": str(run.folder)}

@@ -13,6 +13,7 @@ from typing import Any
 
 from lifelong_pose.registry.loading import check_kwargs, load_entry_point
 from lifelong_pose.registry.specs import StrategySpec
+from lifelong_pose.training.params import BUDGETS, check_one_budget
 from lifelong_pose.training.strategy import LifelongStrategy, RunContext
 
 
@@ -22,7 +23,8 @@ def build_strategy(spec: StrategySpec, target: Any, overrides: dict[str, Any]) -
     Raises:
         TypeError: no ``context``, an entry point that is not a :class:`LifelongStrategy`
             subclass, an unknown option (with suggestions) or one of the wrong type.
-        ValueError: an option out of range (from the ``Params`` dataclass).
+        ValueError: an option out of range (from the ``Params`` dataclass), or a budget given both
+            in steps and in epochs (epochs would silently win over the steps the record shows).
     """
     context = overrides.pop("context", None)
     plugins = overrides.pop("plugins", ())
@@ -34,12 +36,31 @@ def build_strategy(spec: StrategySpec, target: Any, overrides: dict[str, Any]) -
             f"Entry point {spec.entry_point!r} of strategy {spec.id!r} must be a LifelongStrategy subclass "
             f"(lifelong_pose.training.LifelongStrategy), got {target!r}"
         )
-    options = {**target.profile_options(context.profile), **spec.kwargs, **overrides}
-    check_kwargs(target.Params, options, f"Strategy {spec.id!r}")
-    params = target.Params(**options)
+    params = strategy_params(spec, target, context.profile, overrides)
     strategy = target(context=context, params=params, plugins=plugins, evaluator=evaluator)
     strategy.spec = spec.with_overrides(**overrides)
     return strategy
+
+
+def strategy_params(spec: StrategySpec, target: Any, profile: str, overrides: Mapping[str, Any]) -> Any:
+    """The ``Params`` of strategy class ``target`` built from ``spec`` with ``overrides``, for ``profile``.
+
+    Defaults are layered (the dataclass, the profile's, the spec's kwargs, then ``overrides``); a
+    budget ``overrides`` gives in steps replaces a default one in epochs (``--profile paper
+    --steps 100`` trains 100 steps, as its record says). The sweep checks each row with it before
+    any worker starts.
+
+    Raises:
+        TypeError: an unknown option (with suggestions) or one of the wrong type.
+        ValueError: an option out of range, or a budget given both in steps and in epochs.
+    """
+    check_one_budget(overrides)
+    options = {**target.profile_options(profile), **spec.kwargs, **overrides}
+    for steps, epochs, _ in BUDGETS:
+        if overrides.get(steps) is not None and epochs not in overrides and options.get(epochs) is not None:
+            options[epochs] = None
+    check_kwargs(target.Params, options, f"Strategy {spec.id!r}")
+    return target.Params(**options)
 
 
 def strategy_spec_for(id_or_entry_point: str) -> StrategySpec:

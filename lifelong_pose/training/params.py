@@ -8,6 +8,7 @@ Profiles change defaults only: ``quick`` is sized for a 2-core CPU, ``paper`` fo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -65,6 +66,7 @@ class LifterParams:
         if self.bn not in BN_MODES:
             raise ValueError(f"bn must be one of {', '.join(BN_MODES)}, got {self.bn!r}")
         check_finite(self)
+        check_learning_rates(self)
         check_at_least(self, 1, "steps", "eval_batch_size", "receptive_field")
         if self.batch_size < 2:
             raise ValueError(f"batch_size must be >= 2 (batch normalisation needs two samples), got {self.batch_size}")
@@ -78,6 +80,8 @@ class LifterParams:
             raise ValueError(f"lr_schedule must be one of {', '.join(SCHEDULES)}, got {self.lr_schedule!r}")
         if not 0 < self.lr_floor <= 1:
             raise ValueError(f"lr_floor must be in (0, 1], got {self.lr_floor}")
+        if self.epochs is None:
+            check_warmup(self.lr_warmup_steps, self.steps, "source")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -86,7 +90,9 @@ class LifterParams:
         """Optimizer steps on a source of ``frames`` frames: ``epochs`` passes when given, else ``steps``."""
         if self.epochs is None:
             return self.steps
-        return self.epochs * batches_per_epoch(frames, self.batch_size, shuffle=True)
+        steps = self.epochs * batches_per_epoch(frames, self.batch_size, shuffle=True)
+        check_warmup(self.lr_warmup_steps, steps, "source", epochs=self.epochs)
+        return steps
 
 
 @dataclass(frozen=True)
@@ -110,12 +116,16 @@ class AdaptationParams(LifterParams):
         check_budget(self, "adapt_epochs")
         if self.adapt_lr is not None and not self.adapt_lr > 0:
             raise ValueError(f"adapt_lr must be > 0, got {self.adapt_lr}")
+        if self.adapt_epochs is None:
+            check_warmup(self.lr_warmup_steps, self.adapt_steps, "target")
 
     def target_steps(self, frames: int) -> int:
         """Optimizer steps on a target of ``frames`` frames: ``adapt_epochs`` passes if given, else ``adapt_steps``."""
         if self.adapt_epochs is None:
             return self.adapt_steps
-        return self.adapt_epochs * batches_per_epoch(frames, self.batch_size, shuffle=True)
+        steps = self.adapt_epochs * batches_per_epoch(frames, self.batch_size, shuffle=True)
+        check_warmup(self.lr_warmup_steps, steps, "target", epochs=self.adapt_epochs)
+        return steps
 
 
 def check_lifter(name: str) -> None:
@@ -150,6 +160,66 @@ def check_budget(params: Any, *names: str) -> None:
             raise ValueError(f"{name} must be >= 1 (a training budget), got {value}; leave it unset to use steps")
         if value is not None and value > MAX_EPOCHS:
             raise ValueError(f"{name} must be <= {MAX_EPOCHS}, got {value}")
+
+
+BUDGETS: tuple[tuple[str, str, str], ...] = (("steps", "epochs", "source"), ("adapt_steps", "adapt_epochs", "target"))
+"""(steps option, epochs option, what it budgets): each budget is given one way or the other."""
+
+
+def check_one_budget(options: Mapping[str, Any]) -> None:
+    """Refuse options that give a budget both as steps and as epochs (``--steps 10 --epochs 2``).
+
+    Why: epochs win when both are set, so the run trained for the epochs while its record (and
+    the user) read ``steps=10``; asking for both is a mistake to answer, not to resolve.
+
+    Raises:
+        ValueError: naming both options and their flags.
+    """
+    for steps, epochs, what in BUDGETS:
+        if options.get(steps) is not None and options.get(epochs) is not None:
+            raise ValueError(
+                f"{steps}={options[steps]} and {epochs}={options[epochs]} both set the {what} budget; give one of "
+                f"them (--{steps.replace('_', '-')} or --{epochs.replace('_', '-')}, or the same with --set)"
+            )
+
+
+def check_warmup(warmup: int, steps: int, what: str, *, epochs: int | None = None) -> None:
+    """Refuse a warm-up at least as long as the budget it warms up (the rate would never leave it).
+
+    Checked when the options are built where the budget is in steps, and when an ``epochs``
+    budget is resolved to steps (the source's or a target's size is known only then).
+
+    Raises:
+        ValueError: ``lr_warmup_steps`` and the budget, and what to change.
+    """
+    if warmup > 0 and warmup >= steps:
+        given = f" = {epochs} epoch{'s' if epochs != 1 else ''}" if epochs is not None else ""
+        option = next(pair[epochs is not None] for pair in BUDGETS if pair[2] == what)
+        raise ValueError(
+            f"lr_warmup_steps ({warmup}) must be shorter than the {what} budget ({steps} steps{given}): the "
+            f"learning rate would still be warming up when the domain ends; lower lr_warmup_steps or raise {option}"
+        )
+
+
+MAX_LR = 10.0
+"""Largest learning rate an option may ask for; Adam's are about 1e-3, and one near 1e308 overflows in torch."""
+
+
+def check_learning_rates(params: Any) -> None:
+    """Raise ``ValueError`` for a learning rate (``lr`` or any option ending in ``_lr``) above :data:`MAX_LR`.
+
+    Why: ``adapt_lr=1e308`` is finite, so it passes :func:`check_finite`, then overflows to inf in
+    the optimizer's float32 arithmetic and the run fails far from the option that caused it.
+    """
+    from dataclasses import fields
+
+    for field in fields(params):
+        value = getattr(params, field.name)
+        is_rate = field.name == "lr" or field.name.endswith("_lr")
+        if is_rate and isinstance(value, int | float) and not isinstance(value, bool) and value > MAX_LR:
+            raise ValueError(
+                f"{field.name} must be <= {MAX_LR:g} (a learning rate; Adam's are about 1e-3), got {value:g}"
+            )
 
 
 MAX_STEPS = 100_000_000

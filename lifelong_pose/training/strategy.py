@@ -732,10 +732,40 @@ class LifelongStrategy(SupervisedTemplate):
         return self.batch_loss(self.mbatch, self.mb_output)
 
     def batch_loss(self, batch: PoseBatch, output: torch.Tensor) -> torch.Tensor:
-        """:meth:`supervised_loss` on labelled batches, :meth:`adaptation_loss` otherwise."""
+        """:meth:`supervised_loss` on labelled batches, :meth:`adaptation_loss` otherwise, each checked
+        by :meth:`checked_loss`."""
         if batch.X3d is None:
-            return self.adaptation_loss(batch, output)
-        return self.supervised_loss(batch, output)
+            return self.checked_loss(self.adaptation_loss(batch, output), "adaptation_loss")
+        return self.checked_loss(self.supervised_loss(batch, output), "supervised_loss")
+
+    def checked_loss(self, loss: Any, hook: str) -> torch.Tensor:
+        """``loss`` as a loss hook returned it, once it is something a training step can use.
+
+        Why: a hook that returns ``None``, a per-sample tensor or a detached value fails later
+        inside Avalanche's backward ("grad can be implicitly created only for scalar outputs",
+        "element 0 of tensors does not require grad"), naming neither the strategy nor the hook;
+        a plugin asking for the loss under ``torch.no_grad()`` (nothing to differentiate) is not
+        held to the gradient.
+
+        Raises:
+            TypeError: naming the strategy class, the file and the hook, and what it returned.
+        """
+        if not isinstance(loss, torch.Tensor):
+            from lifelong_pose.registry.loading import echo
+
+            problem = f"returned {echo(loss, 60)} ({type(loss).__name__}), not a tensor"
+        elif loss.numel() != 1:
+            problem = f"returned a tensor of shape {tuple(loss.shape)}, not a scalar (reduce it, e.g. with .mean())"
+        elif torch.is_grad_enabled() and not loss.requires_grad:
+            problem = (
+                "returned a loss with no gradient (requires_grad=False: detached, made under torch.no_grad() or "
+                "from .item()/numpy), so no step can change the lifter; compute it from `output` with torch"
+            )
+        else:
+            return loss
+        code = getattr(getattr(type(self), hook, None), "__code__", None)
+        where = code.co_filename if code is not None else "?"
+        raise TypeError(f"{type(self).__name__}.{hook} ({where}) {problem}")
 
     def supervised_loss(self, batch: PoseBatch, output: torch.Tensor) -> torch.Tensor:
         """The loss on a labelled batch (the source, the oracle's targets, pairs a method made).
