@@ -107,6 +107,15 @@ def swap_share(record: dict[str, Any]) -> float | None:
     return explained / gained if gained > 0 else None  # a share of no gain means nothing
 
 
+MIN_GAIN_MM = 2.0
+"""A share of a gain is read only where the gain is clear: at least this many mm on every seed."""
+
+
+def clear_gain(per_seed: Sequence[float]) -> bool:
+    """Whether a gain is clear enough for a share of it to mean anything (every seed >= :data:`MIN_GAIN_MM`)."""
+    return bool(per_seed) and min(per_seed) >= MIN_GAIN_MM
+
+
 def welch(a: Sequence[float], b: Sequence[float]) -> str:
     """Welch's two-sided p-value of two per-seed samples, as text (n/a below two seeds a side)."""
     if len(a) < 2 or len(b) < 2:
@@ -116,7 +125,7 @@ def welch(a: Sequence[float], b: Sequence[float]) -> str:
 
 def share_cell(values: Sequence[float | None]) -> str:
     present = [100 * value for value in values if value is not None and np.isfinite(value)]
-    return f"{mean_std_cell(present, 0)} %" if present else "n/a (no gain)"
+    return f"{mean_std_cell(present, 0)} %" if present else "n/a (no clear gain)"
 
 
 def normalisation_lines(records: dict[str, list[dict[str, Any]]], names: Sequence[str]) -> list[str]:
@@ -129,10 +138,11 @@ def normalisation_lines(records: dict[str, list[dict[str, Any]]], names: Sequenc
         frozen_runs = complete(records.get(frozen, [])) if frozen else []
         adabn_runs = complete(records.get(adabn, []))
         by_seed = {r["seed"]: r for r in frozen_runs}
+        gained = clear_gain(gains(trained))
         frozen_share = [
             1 - by_seed[r["seed"]]["summary"]["adaptation_gain"] / r["summary"]["adaptation_gain"]
             for r in trained
-            if r["seed"] in by_seed and r["summary"]["adaptation_gain"] > 0  # a share of no gain means nothing
+            if r["seed"] in by_seed and gained
         ]
         table.append(
             [
@@ -142,7 +152,7 @@ def normalisation_lines(records: dict[str, list[dict[str, Any]]], names: Sequenc
                 mean_std_cell(gains(adabn_runs)) if adabn_runs else "not run",
                 mean_std_cell(gains(records.get("adabn", []))) if records.get("adabn") else "not run",
                 share_cell(frozen_share) if frozen_runs else "not run",
-                share_cell([swap_share(r) for r in trained]),
+                share_cell([swap_share(r) for r in trained] if gained else []),
                 welch(target_errors(records.get("adabn", [])), target_errors(trained)),
                 welch(target_errors(records.get("adabn", [])), target_errors(adabn_runs)),
             ]
@@ -161,8 +171,9 @@ def normalisation_lines(records: dict[str, list[dict[str, Any]]], names: Sequenc
         "p: bn=adabn vs adabn",
     ]
     return [
-        "How much is normalisation (adaptation gain: mean over targets of R[0, j] - R[j, j], mm; Welch p-values on the "
-        "per-seed target MPJPE):",
+        "How much is normalisation (adaptation gain: mean over targets of R[0, j] - R[j, j], mm; a share is given "
+        f"where the bn=train gain is at least {MIN_GAIN_MM:g} mm on every seed; Welch p-values on the per-seed "
+        "target MPJPE):",
         "",
         tabulate(table, headers=headers, tablefmt="github"),
         "",
