@@ -120,7 +120,8 @@ def welch(a: Sequence[float], b: Sequence[float]) -> str:
     """Welch's two-sided p-value of two per-seed samples, as text (n/a below two seeds a side)."""
     if len(a) < 2 or len(b) < 2:
         return "n/a"
-    return f"{float(ttest_ind(a, b, equal_var=False).pvalue):.3f}"
+    p = float(ttest_ind(a, b, equal_var=False).pvalue)
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def share_cell(values: Sequence[float | None]) -> str:

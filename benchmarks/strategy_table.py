@@ -200,8 +200,8 @@ def _is_row(record: dict[str, Any], strategy: str, options: dict[str, Any], plug
     return (
         parse_id(record["strategy"]["id"]).base == parse_id(strategy).base
         and all(params.get(key) == value for key, value in options.items())
-        and [parse_id(plugin.get("id") or "").base for plugin in record["plugins"]]
-        == [parse_id(p).base for p in plugins]
+        and [parse_id(plugin["id"]).base for plugin in record["plugins"] if plugin.get("id")]  # a strategy's own
+        == [parse_id(p).base for p in plugins]  # plugins (diffusion_replay's EMA) carry no id: not the row's
     )
 
 

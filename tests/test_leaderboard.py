@@ -51,7 +51,7 @@ def _entry(tmp_path: Path, name: str = "a", offset: float = 0.0, **configuration
 
             record["figures"][metric] = summarize(record["matrices"][metric], metric_spec(metric).lower_is_better)
         record["data"].update(configuration)
-    return entry_from_records(records, name=name, run=str(tmp_path / name))
+    return entry_from_records(records, name=name, run=f"runs/{name}")
 
 
 # -- ranks ---------------------------------------------------------------------------------------
@@ -238,6 +238,43 @@ def test_records_of_two_configurations_become_two_entries(tmp_path: Path) -> Non
     assert len(paths) == 2
     names = sorted(entry["name"] for entry in Board(tmp_path / "board").entries())
     assert names == ["standin_strategy-v0 (epochs=2, lr=0.001)", "standin_strategy-v0 (epochs=2, lr=0.01)"]
+
+
+def test_entries_record_runs_relative_to_the_board_or_not_at_all(tmp_path: Path) -> None:
+    """Runs beside the board are named relative to it; runs elsewhere are left out, never absolute."""
+    board = Board(tmp_path / "board")
+    board.init()
+    inside = _run(tmp_path / "board" / "runs" / "mine")
+    outside = _run(tmp_path / "elsewhere")
+    for path in outside.glob("seed-*/result.json"):
+        record = json.loads(path.read_text())
+        record["strategy"]["params"]["lr"] = 0.01
+        path.write_text(json.dumps(record))
+    board.add([inside, outside])
+    runs = sorted(entry.get("run", "left out") for entry in board.entries())
+    assert runs == ["left out", "runs/mine/seed-0, runs/mine/seed-1, runs/mine/seed-2"]
+    assert board.check() == []
+    assert str(tmp_path) not in "".join(path.read_text() for path in (tmp_path / "board").rglob("*.json"))
+
+
+@pytest.mark.parametrize("path", ["/home/me/runs/a/seed-0", "C:\\runs\\a", "~/runs/a"])
+def test_check_refuses_an_entry_holding_an_absolute_path(tmp_path: Path, path: str) -> None:
+    board = Board(tmp_path / "board")
+    board.add([_run(tmp_path / "run")])
+    (filed,) = board.filed()
+    entry = dict(filed.entry)
+    entry["run"] = f"runs/x/seed-0, {path}"
+    filed.path.write_text(json.dumps(entry))
+    (problem,) = board.check()
+    assert filed.path.name in problem and "absolute path" in problem and path in problem.replace("\\\\", "\\")
+
+
+def test_urls_and_relative_names_are_no_absolute_paths() -> None:
+    from lifelong_pose.leaderboard.guard import absolute_paths
+
+    texts = {"c": "https://arxiv.org/abs/2512.23860", "r": "runs/a/seed-0", "u": "mm/s", "s": "my_file.py:Class"}
+    assert absolute_paths(texts) == []
+    assert absolute_paths({"s": "/abs/strategy.py:Class"}) == [("s", "/abs/strategy.py:Class")]
 
 
 # -- tables --------------------------------------------------------------------------------------

@@ -31,7 +31,16 @@ from lifelong_pose.leaderboard.entry import (
     recompute,
     validate_entry,
 )
-from lifelong_pose.leaderboard.guard import EntryError, check_part, clip, dumps, inside, quoted, read_json
+from lifelong_pose.leaderboard.guard import (
+    EntryError,
+    absolute_paths,
+    check_part,
+    clip,
+    dumps,
+    inside,
+    quoted,
+    read_json,
+)
 
 ENTRIES = "entries"
 REPORTED = "reported"
@@ -280,12 +289,31 @@ class Board:
             records = [record for _, record in members]
             entries.append(
                 entry_from_records(
-                    records, name=record_name(records[0]), run=folders_text, allow_few_seeds=allow_few_seeds
+                    records,
+                    name=record_name(records[0]),
+                    run=self.relative_runs([folder for folder, _ in members]),
+                    allow_few_seeds=allow_few_seeds,
                 )
             )
         for entry in entries:
             self.path_for(entry)  # every path checked before anything is written
         return [self.write(entry) for entry in entries]
+
+    def relative_runs(self, folders: Sequence[Path]) -> str | None:
+        """The run folders as paths relative to the board, or None when any lies outside it.
+
+        Why: an entry is published; a path of the machine that made it (``/home/me/runs/...``)
+        means nothing to a reader and tells everyone that machine's layout. Runs kept beside the
+        board (``leaderboard/runs/...``) stay findable; others are left out.
+        """
+        root = self.root.resolve()
+        relative = []
+        for folder in folders:
+            resolved = Path(folder).resolve()
+            if not resolved.is_relative_to(root):
+                return None
+            relative.append(resolved.relative_to(root).as_posix())
+        return ", ".join(sorted(set(relative))) or None
 
     def check(self) -> list[str]:
         """Every problem on the board, as ``file: message`` lines: no board at all, invalid files, figures
@@ -314,6 +342,11 @@ class Board:
                         f"{clip(item.path)}: filed where it does not belong; its name and configuration file it at "
                         f"{clip(expected)}"
                     )
+            problems += [
+                f"{clip(item.path)}: {quoted(where)} holds the absolute path {quoted(path)}; a published entry names "
+                "no folder of the machine that made it (record run folders relative to the board, or leave them out)"
+                for where, path in absolute_paths(entry)
+            ]
             if entry["kind"] != "reproduced":
                 continue
             if configuration_key(entry["configuration"]) != entry["key"]:

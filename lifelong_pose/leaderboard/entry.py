@@ -340,7 +340,7 @@ def entry_from_records(
     records: Sequence[Mapping[str, Any]],
     *,
     name: str,
-    run: str,
+    run: str | None,
     allow_few_seeds: bool = False,
 ) -> dict[str, Any]:
     """One entry from the complete records of one configuration at several seeds.
@@ -348,7 +348,7 @@ def entry_from_records(
     Args:
         records: run records (``result.json``), one per seed.
         name: the row's name in tables (:func:`display_name`).
-        run: where the records came from, kept for the reader.
+        run: where the records came from, relative to the board (None: left out; never an absolute path).
         allow_few_seeds: accept fewer than :data:`MIN_SEEDS` seeds (the entry is flagged ``few_seeds``).
 
     Raises:
@@ -392,9 +392,10 @@ def entry_from_records(
             "uses_target_data": resources.get("uses_target_data", True),
             "reads_target_3d": bool(first["strategy"]["reads_target_3d"]),
         },
-        "run": run,
         "added": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if run is not None:
+        entry["run"] = run
     if "normalisation" in first:
         entry["normalisation"] = first["normalisation"]
     entry = json.loads(json.dumps(entry))

@@ -227,3 +227,29 @@ def inside(root: Path, path: Path) -> Path:
     if not path.resolve().is_relative_to(root.resolve()):
         raise EntryError(f"{clip(path)}: resolves outside the board {clip(root)}; refused")
     return path
+
+
+ABSOLUTE_PATH = re.compile(r"(?:^|[\s,;=:(\"'])(?P<path>(?:/(?!/)|~/|[A-Za-z]:[\\/]|\\\\)[^\s,;\"')]*)")
+"""An absolute path inside a text: ``/home/me/runs``, ``~/runs``, ``C:\\runs`` or ``\\\\server\\share``, at
+the start of the text or after a separator (so ``mm/s``, ``3dhp_like/3dpw_like`` or a URL's ``//host`` are
+no paths)."""
+
+
+def absolute_paths(value: Any) -> list[tuple[str, str]]:
+    """``(where, path)`` for every absolute path held in a string of ``value`` (walked as JSON).
+
+    Why: a published entry that names a folder of the machine that made it tells readers nothing
+    they can open, and tells everyone the layout (and often the user name) of that machine. Run
+    folders are recorded relative to the board, or left out.
+    """
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((child, (*where, str(key))) for key, child in item.items())
+        elif isinstance(item, list | tuple):
+            stack.extend((child, (*where, str(index))) for index, child in enumerate(item))
+        elif isinstance(item, str):
+            found += [("/".join(where), match.group("path")) for match in ABSOLUTE_PATH.finditer(item)]
+    return sorted(found)
