@@ -178,6 +178,7 @@ def test_a_temporal_lifter_gets_windows_of_generated_frames(tiny_scenario: str) 
         ({"replay_share": 1.0}, "replay_share must be in"),
         ({"ema_eta": 1.0}, "ema_eta must be in"),
         ({"ema_update": "epoch"}, "'ema_update' expects one of 'step', 'domain'"),
+        ({"generation_seed": "target"}, "'generation_seed' expects one of 'predicted', 'source'"),
         ({"length_limit": 1.0}, "length_limit must be in"),
         ({"gan_lr": 0.0}, "gan_lr must be > 0"),
     ],
