@@ -2,10 +2,10 @@
 
 Runs, on ``cross_dataset`` and ``cross_scenario`` (sim, quick profile), through the same runner as
 ``lifelong-pose run``: ``source_only`` with DAK-Pose's lifter and budget (the ``dakpose`` lifter,
-9 frames, 4000 steps of 64 at 1e-2 after 200 warm-up steps), ``dakpose``, and the paper's ablations (section 4.5.1): without
-SMA, without DMA, without adversarial fusion (the synthetic pairs trained on directly), without
-disentanglement, and with neither augmentor. DAK-Pose never adapts (domain generalisation), so
-every row's error on a target is the error it has on a target it never saw. Writes
+9 frames, 4000 steps of 64 at 1e-2 after 200 warm-up steps), ``dakpose``, and the paper's
+ablations (section 4.5.1): without SMA, without DMA, without adversarial fusion (the synthetic
+pairs trained on directly), without disentanglement, and with neither augmentor. DAK-Pose never
+adapts (domain generalisation), so every row's error on a target is the error it has on a target it never saw. Writes
 ``benchmarks/results/dakpose.md``: per row, mean ± std over seeds of the target MPJPE (mean over
 targets of R[0, j]), the final average MPJPE and the run time.
 

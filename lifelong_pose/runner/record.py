@@ -181,6 +181,7 @@ RESULT_SCHEMA: dict[str, Any] = {
                 "params": {"type": "object"},
                 "reads_target_3d": {"type": "boolean"},
                 "comparable": {"type": "boolean"},
+                "target_3d_seen": {"type": "integer", "minimum": 1},
             },
         },
         "plugins": {"type": "array", "items": {"type": "object"}},

@@ -243,6 +243,11 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
         record.write(out)
     try:
         tested = _Tested(test_digests=[split_digests(experience.tensors) for experience in test_stream])
+        from lifelong_pose.runner.target_labels import TargetLabels
+
+        strategy.target_labels = TargetLabels(
+            [e.tensors.X3d for e in test_stream if e.domain.index > 0 and e.tensors.X3d is not None]
+        )
         for index in range(start, scenario.num_domains):
             record.add_domain(_run_domain(strategy, train_stream[index], test_stream, out, index, tested))
             if not record.all_domains_done:
@@ -438,8 +443,10 @@ def _run_domain(
     before = take_snapshot(strategy, test_data) if index > 0 else None
     diagnostics_s = time.perf_counter() - tick
     tick = time.perf_counter()
+    seen = strategy.target_3d_seen
     strategy.train(experience, eval_streams=[])
     train_s = time.perf_counter() - tick
+    seen = strategy.target_3d_seen - seen
     tick = time.perf_counter()
     diagnostics = learning_diagnostics(strategy, test_data, before) if before is not None else None
     diagnostics_s += time.perf_counter() - tick
@@ -472,4 +479,5 @@ def _run_domain(
         kept=kept,
         diagnostics=diagnostics,
         diagnostics_s=diagnostics_s,
+        target_3d_seen=seen,
     )

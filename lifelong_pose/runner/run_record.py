@@ -152,6 +152,8 @@ class DomainResult:
         diagnostics: what the domain changed in the lifter
             (:func:`lifelong_pose.runner.diagnostics.learning_diagnostics`); None for the source.
         diagnostics_s: seconds spent taking the diagnostics.
+        target_3d_seen: poses of the targets' test 3D found in the batches trained on this domain
+            (:mod:`lifelong_pose.runner.target_labels`); any makes the run not comparable.
     """
 
     name: str
@@ -162,6 +164,7 @@ class DomainResult:
     kept: Mapping[str, int]
     diagnostics: Mapping[str, Any] | None = None
     diagnostics_s: float = 0.0
+    target_3d_seen: int = 0
 
 
 class RunRecord:
@@ -381,6 +384,9 @@ class RunRecord:
         record["diagnostics"] = _diagnostics_of(existing)[: existing["completed_domains"]]
         if "source_cache" in existing:
             record["source_cache"] = existing["source_cache"]
+        if existing["strategy"].get("target_3d_seen"):  # seen before the cut: it stays seen
+            seen = {"target_3d_seen": existing["strategy"]["target_3d_seen"], "reads_target_3d": True}
+            record["strategy"] = {**record["strategy"], **seen, "comparable": False}
         kept = {key: existing["resources"][key] for key in ("kept_bytes", "kept") if key in existing["resources"]}
         record["resources"] = {**fresh._data["resources"], **kept}
         record["resumed"] = existing.get("resumed", 0) + 1
@@ -413,6 +419,10 @@ class RunRecord:
                 raise ValueError(f"domain {result.name!r}: row {key!r} has {len(result.rows[key])} values, not {size}")
         for key in METRIC_KEYS:
             self._data["matrices"][key].append(list(result.rows[key]))
+        if result.target_3d_seen:  # what the engine saw outweighs what the strategy declared
+            strategy = self._data["strategy"]
+            strategy["target_3d_seen"] = strategy.get("target_3d_seen", 0) + int(result.target_3d_seen)
+            strategy["reads_target_3d"], strategy["comparable"] = True, False
         self._data.setdefault("losses", []).append({"name": result.name, "terms": result.losses})
         self._data["diagnostics"] = _diagnostics_of(self._data)[:done]
         self._data["diagnostics"].append({"name": result.name, "figures": _json_ready(result.diagnostics)})

@@ -137,6 +137,10 @@ class LifelongStrategy(SupervisedTemplate):
     Params: ClassVar[type[LifterParams]] = AdaptationParams
     PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {}
     reads_target_3d: ClassVar[bool] = False
+    target_labels: Any = None
+    """Set by the runner (:class:`lifelong_pose.runner.target_labels.TargetLabels`): every target's test 3D,
+    hashed; labelled batches trained on a target are counted against it in :attr:`target_3d_seen`."""
+    target_3d_seen: int = 0
     keeps_source_data: ClassVar[bool] = False
     uses_target_data: ClassVar[bool] = True
     shares_source_training: ClassVar[bool] = True
@@ -736,6 +740,8 @@ class LifelongStrategy(SupervisedTemplate):
         by :meth:`checked_loss`."""
         if batch.X3d is None:
             return self.checked_loss(self.adaptation_loss(batch, output), "adaptation_loss")
+        if self.target_labels is not None and self.is_training and not self.experience.domain.labelled:
+            self.target_3d_seen += self.target_labels.count(batch.X3d)  # the runner's look-out for target labels
         return self.checked_loss(self.supervised_loss(batch, output), "supervised_loss")
 
     def checked_loss(self, loss: Any, hook: str) -> torch.Tensor:
