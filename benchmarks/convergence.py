@@ -3,7 +3,7 @@
 For every built-in stream (sim, quick) and seeds 0, 1, 2, trains ``source_only`` with the quick
 profile's source budget and with four times it, and writes ``benchmarks/results/convergence.md``:
 the source's test MPJPE after each, the relative improvement of the longer run, and whether it
-stays under 10 % (DESIGN.md section 8: methods are compared at convergence, not at an arbitrary stop).
+stays under 10 % (methods are compared at convergence, not at an arbitrary stop).
 
 With ``--strategy oracle`` (or any adapting strategy) it checks the *target* budget instead
 (``adapt_steps``): each target's MPJPE right after adapting to it, at the quick budget and at four

@@ -7,7 +7,7 @@ with each plugin. Writes ``benchmarks/results/poseda.md``: per row, mean ± std 
 
 - target MPJPE: mean over targets j of R[j, j] (error on a target right after adapting to it;
   for source_only, R[0, j]: the domain gap);
-- final average MPJPE, BWT, forgetting and adaptation gain (DESIGN.md section 1);
+- final average MPJPE, BWT, forgetting and adaptation gain;
 - the run time.
 
     python benchmarks/poseda_table.py [--seeds 0,1,2] [--scenarios cross_dataset,cross_scenario]

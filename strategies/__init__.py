@@ -26,16 +26,18 @@ strategy_registry.register(
 strategy_registry.register(
     "poseda-v0",
     "lifelong_pose.strategies.poseda:PoseDA",
-    description="PoseDA (ICCV 2023): global position alignment + adversarial local pose augmentation; keeps the source",
+    description="PoseDA (Chai et al., ICCV 2023, https://arxiv.org/abs/2303.16456): global position alignment + "
+    "adversarial local pose augmentation; keeps the source",
 )
 strategy_registry.register(
     "diffusion_replay-v0",
     "lifelong_pose.strategies.diffusion_replay:DiffusionReplay",
-    description="lifelong GAN on predicted poses + DDIM 2D-pose diffusion replay as domain prior + EMA (seed 000)",
+    description="Lifelong Domain Adaptive 3D HPE (Peng et al., https://arxiv.org/abs/2512.23860): lifelong GAN on "
+    "predicted poses + DDIM 2D-pose diffusion replay as domain prior + EMA",
 )
 strategy_registry.register(
     "dakpose-v0",
     "lifelong_pose.strategies.dakpose:DAKPose",
-    description="DAK-Pose (seed 003): disentangled video lifter, dual motion augmentors, adversarial fusion; "
+    description="DAK-Pose (Wang, Zhang, Yuan): disentangled video lifter, dual motion augmentors, adversarial fusion; "
     "domain generalisation (uses no target data)",
 )

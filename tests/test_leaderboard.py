@@ -312,21 +312,68 @@ def test_text_outputs_hold_every_row_and_the_latex_is_well_formed(tmp_path: Path
     rows = list(csv_text(tables).splitlines())
     assert rows[0].startswith("table,rank,entry")
     assert sum(len(t.rows) + 1 for t in tables) == len(rows)
-    _check_latex(latex(tables), tables)
+    _check_latex(latex(tables), tables, columns=4)
+    _check_latex(latex(tables, columns=["final_avg", "fwt"]), tables, columns=2)
 
 
-def _check_latex(source: str, tables: list[Any]) -> None:
-    """Booktabs rules, one cell per column in every row, special characters escaped; compiled if pdflatex exists."""
+def test_csv_holds_numbers_mean_std_and_n_per_figure(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    (table,) = board_tables([_entry(tmp_path, "a"), _entry(tmp_path, "b", offset=5.0)])
+    rows = list(csv.DictReader(io.StringIO(csv_text([table]))))
+    a = next(row for row in rows if row["entry"] == "a")
+    # stand-in final average: 175/3 + seed over seeds 0, 1, 2 -> mean 175/3 + 1, sample std 1
+    assert float(a["final avg mean"]) == pytest.approx(175 / 3 + 1.0)
+    assert float(a["final avg std"]) == pytest.approx(1.0) and a["final avg n"] == "3"
+    assert float(next(row for row in rows if row["entry"] == "b")["final avg mean"]) == pytest.approx(175 / 3 + 6.0)
+    assert a["seeds"] == "3" and float(a["kept (MB)"]) >= 0
+
+
+def test_latex_bolds_the_best_row_uses_pm_and_refuses_unknown_columns(tmp_path: Path) -> None:
+    tables = board_tables([_entry(tmp_path, "a"), _entry(tmp_path, "b", offset=50.0)])
+    source = latex(tables)
+    best = next(line for line in source.splitlines() if "{a}" in line)
+    other = next(line for line in source.splitlines() if "{b}" in line or " b " in line)
+    assert best.startswith("\\textbf{1}") and "\\textbf{a}" in best and "$\\pm$" in best
+    assert "textbf" not in other
+    with pytest.raises(ValueError, match="--columns nonsense: choose among final_avg"):
+        latex(tables, columns=["nonsense"])
+
+
+def test_fewer_than_three_seeds_show_n_and_no_spread(tmp_path: Path) -> None:
+    one = entry_from_records(_records(_run(tmp_path / "one", seeds=(0,))), name="one", run=None, allow_few_seeds=True)
+    two = entry_from_records(_records(_run(tmp_path / "two", seeds=(0, 1))), name="two", run=None, allow_few_seeds=True)
+    (table,) = board_tables([one, two])
+    cells = {row.entry["name"]: row.cells for row in table.rows}
+    assert cells["one"][2] == f"{175 / 3:.1f} (n=1)" and "±" not in " ".join(cells["one"])
+    assert cells["two"][2] == f"{175 / 3 + 0.5:.1f} (n=2)" and "±" not in " ".join(cells["two"][2:8])
+
+
+def test_the_headline_stream_comes_first(tmp_path: Path) -> None:
+    entries = []
+    for scenario in ("cross_camera-v2", "mylab/alpha-v0", "cross_dataset-v2", "long_stream-v2", "cross_scenario-v2"):
+        entry = _entry(tmp_path, scenario.replace("/", "_"))
+        entry["configuration"] = {**entry["configuration"], "scenario": scenario}
+        entries.append(entry)
+    titles = [table.title.split(" ")[0] for table in board_tables(entries)]
+    assert titles == ["cross_dataset-v2", "cross_scenario-v2", "cross_camera-v2", "long_stream-v2", "mylab/alpha-v0"]
+
+
+def _check_latex(source: str, tables: list[Any], columns: int) -> None:
+    """Booktabs rules, one cell per column in every row, special characters escaped; compiled if pdflatex exists.
+    A reproduced table holds rank, entry and ``columns`` figures; a reported one its own headers."""
     blocks = re.findall(r"\\begin\{tabular\}\{([^}]*)\}(.*?)\\end\{tabular\}", source, re.S)
     assert len(blocks) == len(tables)
     for (spec, body), table in zip(blocks, tables, strict=True):
-        assert len(spec) == len(table.headers)
+        width = 2 + columns if table.kind == "reproduced" else len(table.headers)
+        assert len(spec) == width
         for rule in ("\\toprule", "\\midrule", "\\bottomrule"):
             assert body.count(rule) == 1
         lines = [line for line in body.splitlines() if line.strip().endswith("\\\\")]
         assert len(lines) == len(table.rows) + 1
         for line in lines:
-            assert len(re.findall(r"(?<!\\)&", line)) == len(table.headers) - 1
+            assert len(re.findall(r"(?<!\\)&", line)) == width - 1
             assert not re.search(r"(?<!\\)[%#_]", line), line
     for caption in re.findall(r"\\caption\{(.*)\}", source):
         assert not re.search(r"(?<!\\)[%#_&]", caption), caption
@@ -349,10 +396,14 @@ def _check_latex(source: str, tables: list[Any]) -> None:
 
 def test_the_papers_rows_are_valid_cited_and_kept_apart(tmp_path: Path) -> None:
     entries = reported_entries(PAPERS)
-    assert {e["citation"]["paper"].split(":")[0] for e in entries} == {"seed 000", "seed 002", "seed 003"}
+    from lifelong_pose.papers import PAPERS as METHOD_PAPERS
+
+    assert {e["citation"]["paper"] for e in entries} == {paper.short for paper in METHOD_PAPERS.values()}
+    assert all(e["citation"]["title"] in {p.title for p in METHOD_PAPERS.values()} for e in entries)
     assert all(e["kind"] == "reported" and e["backend"] == "real" and e["citation"]["quote"] for e in entries)
     poseda = next(e for e in entries if e["name"] == "PoseDA (VideoPose3D 1-frame)" and "S1 ->" in e["setting"])
-    assert poseda["values"] == {"GT 2D": 49.9}  # seed 002, Table 1
+    assert poseda["values"] == {"GT 2D": 49.9}  # Chai et al., Table 1
+    assert poseda["citation"]["link"] == "https://arxiv.org/abs/2303.16456"
     mixed = board_tables([*entries, _entry(tmp_path, "ours", backend="real")])
     for table in mixed:
         kinds = {row.entry["kind"] for row in table.rows}
@@ -382,6 +433,30 @@ def test_the_site_renders_in_chromium_with_no_console_errors(tmp_path: Path) -> 
     assert report.dom.count("<table") == sum(len(board_tables(entries, m)) for m in families)
     assert "first" in report.dom and "PoseDA (VideoPose3D 1-frame)" in report.dom
     assert "http://" not in report.dom.split("<body")[0] and "https://" not in report.dom.split("<body")[0]
+    assert "lifelong-pose run --scenario standin-v0" in report.dom and 'href="config/' in report.dom
+    assert report.dom.count('class="detail"') == 2 and "Glossary" in report.dom
+    assert 'title="backward transfer' in report.dom
+
+
+@pytest.mark.skipif(
+    find_browser() is None and not _NEED_BROWSER,
+    reason="no Chromium (apt-get install chromium); CI installs it and sets LIFELONG_POSE_REQUIRE_BROWSER=1",
+)
+def test_the_published_page_fits_1400_pixels_and_links_every_configuration(tmp_path: Path) -> None:
+    """The committed board's page, built and opened at 1400 px: no sideways scroll, every row's
+    configuration file written and linked, each with the command that reproduces it."""
+    entries = Board(PAPERS.parent).entries()
+    build_site(entries, tmp_path / "site", images=False)
+    report = open_page(tmp_path / "site" / "index.html", width=1400)
+    assert report.ok and report.scroll_width is not None and report.viewport_width is not None
+    assert report.scroll_width <= report.viewport_width, (report.scroll_width, report.viewport_width)
+    configs = sorted((tmp_path / "site" / "config").glob("*.json"))
+    reproduced = [e for e in entries if e["kind"] == "reproduced"]
+    assert len(configs) == len(reproduced)
+    document = json.loads(configs[0].read_text())
+    assert document["command"].startswith("lifelong-pose run --scenario ") and document["configuration"]
+    first_table = report.dom.index("<h2>")
+    assert report.dom[first_table : first_table + 40].startswith("<h2>cross_dataset-v2")
 
 
 def test_the_committed_board_passes_its_own_check() -> None:

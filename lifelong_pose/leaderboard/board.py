@@ -108,8 +108,85 @@ def record_name(record: Mapping[str, Any]) -> str:
     """An entry's name from its record: strategy, the options that differ from its defaults, plugins."""
     from lifelong_pose.leaderboard.entry import display_name
 
-    plugins = [str(plugin.get("id") or plugin.get("name") or "plugin") for plugin in record["plugins"]]
+    plugins = [plugin_id(plugin) for plugin in record["plugins"]]
     return display_name(record["strategy"]["id"], record["strategy"]["params"], _strategy_defaults(record), plugins)
+
+
+def reproduce_command(entry: Mapping[str, Any]) -> str:
+    """The ``lifelong-pose run`` command that makes a reproduced entry's runs again, every seed.
+
+    It sets what the configuration holds beyond the defaults: the stream, strategy, profile,
+    world seed, data backend, test-time flip, each strategy option that differs from the
+    strategy's default in that profile (every option, for a strategy not importable here), and
+    each plugin asked for (with the options that differ from the plugin's defaults). Plugins a
+    strategy composes itself (recorded without an id) follow from its options and are not repeated.
+    """
+    import shlex
+
+    configuration = entry["configuration"]
+    strategy = configuration["strategy"]
+    parts = ["lifelong-pose", "run", "--scenario", configuration["scenario"], "--strategy", strategy["id"]]
+    if strategy["entry_point"] and ":" in strategy["id"]:  # a file or module strategy is named by its entry point
+        parts[-1] = strategy["entry_point"]
+    if configuration["profile"] != "quick":
+        parts += ["--profile", configuration["profile"]]
+    if configuration["backend"] != "sim":
+        parts += ["--data", configuration["backend"], "--data-root", "DATA"]
+    if configuration["world_seed"] != 0:
+        parts += ["--world-seed", str(configuration["world_seed"])]
+    if configuration.get("evaluation", {}).get("test_flip"):
+        parts.append("--test-flip")
+    parts += ["--seeds", ",".join(str(run["seed"]) for run in entry["seeds"])]
+    defaults = _strategy_defaults({"strategy": strategy, "profile": configuration["profile"]})
+    for key, value in sorted(strategy["params"].items()):
+        if key not in defaults or defaults[key] != value:
+            parts += ["--set", f"{key}={_option_value(value)}"]
+    for plugin in configuration["plugins"]:
+        if not plugin.get("id"):
+            continue
+        parts += ["--plugin", str(plugin["id"])]
+        plugin_defaults = _plugin_defaults(str(plugin["id"]))
+        for key, value in sorted(plugin.get("params", {}).items()):
+            if key not in plugin_defaults or plugin_defaults[key] != value:
+                base = str(plugin["id"]).rsplit("-v", 1)[0]
+                parts += ["--set", f"{base}.{key}={_option_value(value)}"]
+    return " ".join(shlex.quote(part) for part in parts)
+
+
+def _option_value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _plugin_defaults(plugin: str) -> dict[str, Any]:
+    """A registered plugin's option defaults (its keyword arguments' defaults); {} where unknown."""
+    import inspect
+
+    from lifelong_pose.registry import RegistryError, load_entry_point, plugin_registry
+
+    try:
+        target = load_entry_point(plugin_registry.spec(plugin).entry_point)
+    except (RegistryError, ImportError, AttributeError, ValueError):
+        return {}
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(target).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+
+
+def plugin_id(plugin: Mapping[str, Any]) -> str:
+    """A recorded plugin by its registered id (``ema-v0``), whether it was asked for with ``--plugin``
+    or a strategy composed it itself (recorded by class name only, e.g. diffusion_replay's EMA); a
+    plugin class no registry knows keeps its class name."""
+    if plugin.get("id"):
+        return str(plugin["id"])
+    name = str(plugin.get("name") or "plugin")
+    from lifelong_pose.registry import plugin_registry
+
+    for spec in plugin_registry:
+        if spec.entry_point.rpartition(":")[2] == name:
+            return spec.id
+    return name
 
 
 class Board:

@@ -46,6 +46,10 @@ class PageReport:
     title: str = ""
     probe: str | None = None
     """The probe's value as JSON (``"null"`` for null), or None when no probe was given."""
+    scroll_width: int | None = None
+    """The document's scroll width in pixels, where the page reports it (wider than ``viewport_width``:
+    the reader must scroll sideways)."""
+    viewport_width: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -128,4 +132,6 @@ def open_page(
         dom=dump.stdout,
         title=html.unescape(title.group(1)) if title else "",
         probe=data.get("probe") if probe is not None else None,
+        scroll_width=int(data["scroll-width"]) if "scroll-width" in data else None,
+        viewport_width=int(data["viewport-width"]) if "viewport-width" in data else None,
     )

@@ -164,8 +164,10 @@ _reported = {
             "type": "object",
             "required": ["paper", "title", "table", "quote"],
             "properties": {
-                "paper": {"type": "string"},
+                "paper": {"type": "string", "description": "how tables cite it: first author, venue, year"},
                 "title": {"type": "string"},
+                "venue": {"type": "string"},
+                "link": {"type": "string", "pattern": "^https://"},
                 "table": {"type": "string"},
                 "quote": {"type": "string"},
             },

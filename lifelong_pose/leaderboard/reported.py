@@ -1,6 +1,6 @@
 """Papers' own published figures as leaderboard entries of ``kind: reported``.
 
-``leaderboard/papers.json`` lists them as read from the papers' tables (``../shared/seeds``), each
+``leaderboard/papers.json`` lists them as read from the papers' tables, each
 with the table it came from and the exact line quoted; :func:`reported_entries` turns the list into
 entries. They are real-data figures under the papers' own protocols: shown in tables of their own,
 beside a user's real-backend runs, never ranked with reproduced runs.

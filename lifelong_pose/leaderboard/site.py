@@ -11,11 +11,13 @@ markup in Python: a ``<script>`` in an option value shows as text, never runs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lifelong_pose.leaderboard.board import reproduce_command
 from lifelong_pose.leaderboard.tables import board_tables, csv_text, latex, markdown
 from lifelong_pose.metrics.table import METRIC_KEYS, metric_spec
 
@@ -81,6 +83,50 @@ def entry_diagnostics(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
     return tables
 
 
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("R", "the result matrix: R[i, j] is the error on domain j's test split after training on domains 0..i"),
+    ("final avg", "mean of the last row of R: every domain's error once the whole stream is done"),
+    (
+        "BWT",
+        "backward transfer: mean over earlier domains of R[last, j] - R[j, j] (for errors, sign-flipped "
+        "so that negative means forgotten)",
+    ),
+    ("forgetting", "mean over earlier domains of the largest drop from the best value reached on each"),
+    (
+        "FWT",
+        "forward transfer: mean over targets of the error before adapting to it, against the source-only "
+        "lifter's error there",
+    ),
+    ("adaptation gain", "mean over targets of R[0, j] - R[j, j]: what adapting to a target bought on it"),
+    (
+        "rank",
+        "by final average; '=' marks a row a direct Welch test against the group's best row (two-sided, "
+        "5 %, Holm-corrected over the group) does not separate from it; ties never chain",
+    ),
+)
+"""The page's glossary: each summary figure, in one line."""
+
+
+def write_configurations(
+    entries: Mapping[str, Mapping[str, Any]], commands: Mapping[str, str], folder: Path
+) -> dict[str, str]:
+    """Each entry's configuration, name and reproducing command as ``folder/<key>.json``; key -> relative path."""
+    from lifelong_pose.runner.checkpoint import atomic_write_text
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for key, entry in entries.items():
+        document = {
+            "name": entry["name"],
+            "key": key,
+            "command": commands[key],
+            "configuration": entry["configuration"],
+        }
+        atomic_write_text(folder / f"{key}.json", json.dumps(document, indent=1, sort_keys=True) + "\n")
+        paths[key] = f"{folder.name}/{key}.json"
+    return paths
+
+
 def build_site(
     entries: Sequence[Mapping[str, Any]],
     out: Path | str,
@@ -88,6 +134,7 @@ def build_site(
     metric: str = "mpjpe",
     title: str = "lifelong-pose leaderboard",
     images: bool = True,
+    columns: Sequence[str] | None = None,
     **filters: str | None,
 ) -> list[Path]:
     """Write the board to ``out``: Markdown, LaTeX and CSV for ``metric``, HTML for every metric family.
@@ -98,6 +145,7 @@ def build_site(
         metric: the metric family of the text outputs.
         title: the page's title.
         images: draw each reproduced entry's matrix and curves.
+        columns: the figures of the LaTeX tables (:func:`~lifelong_pose.leaderboard.tables.latex`).
         filters: ``scenario``, ``backend``, ``profile`` as :func:`board_tables` takes them.
 
     Returns:
@@ -112,11 +160,13 @@ def build_site(
     by_metric = {key: board_tables(entries, key, **filters) for key in METRIC_KEYS}
     tables = by_metric[metric_spec(metric).key]  # an unknown metric fails here, with the known ones
     atomic_write_text(out / "leaderboard.md", f"# {title}\n\n" + markdown(tables))
-    atomic_write_text(out / "leaderboard.tex", latex(tables))
+    atomic_write_text(out / "leaderboard.tex", latex(tables, columns))
     atomic_write_text(out / "leaderboard.csv", csv_text(tables))
     shown = {row.entry["key"]: row.entry for table in tables if table.kind == "reproduced" for row in table.rows}
     pictures = {key: draw_entry(entry, out / "img") for key, entry in shown.items()} if images else {}
     diagnostics = {key: entry_diagnostics(entry) for key, entry in shown.items()}
+    commands = {key: reproduce_command(entry) for key, entry in shown.items()}
+    configs = write_configurations(shown, commands, out / "config")
     environment = Environment(
         loader=PackageLoader("lifelong_pose.leaderboard", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default_for_string=True),
@@ -132,6 +182,9 @@ def build_site(
         images=pictures,
         images_metric=IMAGES_METRIC,
         diagnostics=diagnostics,
+        commands=commands,
+        configs=configs,
+        glossary=GLOSSARY,
     )
     atomic_write_text(out / "index.html", page)
     return [out / name for name in OUTPUTS]

@@ -45,6 +45,8 @@ class Table:
     rows: list[Row]
     kind: str  # "reproduced" or "reported"
     notes: list[str] = field(default_factory=list)
+    help: list[str] = field(default_factory=list)  # what each header means, shown on hover
+    resource_columns: int = 0  # how many of the last columns are resources (the page can fold them)
 
 
 def group_key(entry: Mapping[str, Any]) -> tuple[str, str, str, str]:
@@ -53,8 +55,45 @@ def group_key(entry: Mapping[str, Any]) -> tuple[str, str, str, str]:
     return (c["backend"], c["scenario"], c["profile"], c["fingerprint"])
 
 
+MIN_SEEDS_FOR_SPREAD = 3
+"""Below this many seeds a cell shows the mean and ``n=1``/``n=2``, no ± (two values make no spread to print)."""
+
+
 def _mean_std(stats: Mapping[str, Any]) -> str:
-    return format_mean_std(stats["mean"], stats["std"]) if stats["n"] else "n/a"
+    """``39.9 ± 1.6`` over 3 seeds or more; ``39.9 (n=2)`` below; ``n/a`` for none."""
+    if not stats["n"]:
+        return "n/a"
+    if stats["n"] < MIN_SEEDS_FOR_SPREAD:
+        return f"{format_mean_std(stats['mean'], None)} (n={stats['n']})"
+    return format_mean_std(stats["mean"], stats["std"])
+
+
+STREAM_ORDER = ("cross_dataset", "cross_scenario", "cross_camera", "long_stream")
+"""The built-in streams in the order a reader meets them: the headline stream first; others follow by name."""
+
+
+def _stream_rank(scenario: str) -> tuple[int, str]:
+    base = scenario.rpartition("/")[2].rsplit("-v", 1)[0]
+    return (STREAM_ORDER.index(base) if base in STREAM_ORDER else len(STREAM_ORDER), scenario)
+
+
+FIGURE_HELP = {
+    "final_avg": "mean over every domain of the error after the last domain (the last row of R)",
+    "avg": "mean over time of the average error on the domains seen so far",
+    "bwt": "backward transfer: how the error on each earlier domain changed after later ones (negative: forgotten)",
+    "forgetting": "mean over earlier domains of the worst drop from the best value ever reached on it",
+    "fwt": "forward transfer: the error on each target before adapting to it, against the source-only lifter's",
+    "adaptation_gain": "mean over targets of R[0, j] - R[j, j]: what adapting to a target bought on that target",
+}
+RESOURCE_HELP = {
+    "seeds": "training seeds the row's mean and spread are over",
+    "source data kept": "whether the method keeps source data through the targets",
+    "kept (MB)": "bytes the method keeps between domains (memories, networks), in MB",
+    "extra params": "parameters trained besides the lifter",
+    "target 2D": "whether the method reads the targets' unlabelled 2D",
+    "target 3D": "whether the method reads target 3D labels (an oracle)",
+    "time (s)": "wall-clock seconds per seed",
+}
 
 
 def _per_seed(entry: Mapping[str, Any], metric: str, figure: str) -> list[float]:
@@ -121,7 +160,15 @@ def reproduced_table(entries: Sequence[Mapping[str, Any]], metric: str = "mpjpe"
         f"{profile} profile. Mean ± std over seeds; transfer figures of {spec.label}.",
         f"Ranked by final average {spec.label} ({'lower' if spec.lower_is_better else 'higher'} is better); "
         f"'=' marks a tie with the best row of its group, which a direct test against that row ({TEST_NAME}) does "
-        "not separate from it; ties never chain through neighbours. Oracles read target 3D and are not ranked.",
+        "not separate from it; ties never chain through neighbours. With 3 seeds a row whose seeds spread widely can "
+        "tie with the best row although its mean is far from it: its ± says why. Oracles read target 3D and are not "
+        "ranked.",
+    ]
+    help_texts = [
+        "rank by final average; '=' ties with the group's best row under a direct test",
+        "strategy, the options that differ from its defaults, plugins",
+        *(FIGURE_HELP[f] + f" ({spec.display})" for f in FIGURES),
+        *(RESOURCE_HELP[h] for h in RESOURCE_HEADERS),
     ]
     return Table(
         id=f"{backend}-{scenario}-{profile}-{fingerprint[:8]}-{metric}",
@@ -130,6 +177,8 @@ def reproduced_table(entries: Sequence[Mapping[str, Any]], metric: str = "mpjpe"
         rows=rows,
         kind="reproduced",
         notes=notes,
+        help=help_texts,
+        resource_columns=len(RESOURCE_HEADERS),
     )
 
 
@@ -155,7 +204,7 @@ def reported_tables(entries: Sequence[Mapping[str, Any]]) -> list[Table]:
         for entry in sorted(members, key=lambda e: e["name"]):
             values = [entry["values"].get(column) for column in columns]
             cells = [entry["name"], *("" if v is None else f"{v:.1f}" for v in values)]
-            source = f"{entry['citation']['paper'].split(':')[0]}, {entry['citation']['table']}"
+            source = f"{entry['citation']['paper']}, {entry['citation']['table']}"
             cells += ["" if entry["average"] is None else f"{entry['average']:.1f}", source]
             rows.append(Row(cells, [entry["name"], *values, entry["average"], source], entry))
         tables.append(
@@ -197,7 +246,8 @@ def board_tables(
         if scenario and scenario not in (key[1], key[1].rsplit("-v", 1)[0]):
             continue
         groups[key].append(entry)
-    tables = [reproduced_table(groups[key], metric) for key in sorted(groups)]
+    order = sorted(groups, key=lambda key: (key[0], _stream_rank(key[1]), key[2], key[3]))
+    tables = [reproduced_table(groups[key], metric) for key in order]
     if backend in (None, "real") and scenario is None:
         tables += reported_tables([e for e in entries if e["kind"] == "reported" and e["metric"] == metric])
     return tables
@@ -220,25 +270,79 @@ def markdown(tables: Sequence[Table]) -> str:
     return "\n".join(parts)
 
 
-def latex(tables: Sequence[Table]) -> str:
-    """Every table as a booktabs ``table`` environment (needs ``\\usepackage{booktabs}``)."""
-    from tabulate import tabulate
+LATEX_DEFAULT_COLUMNS = ("final_avg", "bwt", "forgetting", "adaptation_gain")
+"""Figures a LaTeX table shows unless ``columns`` says otherwise: what a paper's table usually holds."""
 
+
+def latex(tables: Sequence[Table], columns: Sequence[str] | None = None) -> str:
+    """Every table as a booktabs ``table`` (needs ``\\usepackage{booktabs}``): ``mean $\\pm$ std`` cells,
+    the best row of each group (rank 1 and its ties) in bold, and only the figures in ``columns``
+    (names of :data:`~lifelong_pose.metrics.matrix.FIGURES`; default :data:`LATEX_DEFAULT_COLUMNS`).
+    Reported tables keep their own columns.
+
+    Raises:
+        ValueError: a column that is no figure (naming the known ones).
+    """
+    chosen = list(columns) if columns is not None else list(LATEX_DEFAULT_COLUMNS)
+    unknown = [c for c in chosen if c not in FIGURES]
+    if unknown or not chosen:
+        raise ValueError(f"--columns {','.join(unknown) or '(none)'}: choose among {', '.join(FIGURES)}")
     parts = []
     for table in tables:
-        body = tabulate([row.cells for row in table.rows], headers=table.headers, tablefmt="latex_booktabs")
+        if table.kind == "reproduced":
+            headers, rows = _latex_reproduced(table, chosen)
+        else:
+            headers = [escape_latex(h) for h in table.headers]
+            rows = [[escape_latex(cell) for cell in row.cells] for row in table.rows]
         caption = escape_latex(f"{table.title}. {' '.join(table.notes)}")
+        caption = caption.replace("±", "$\\pm$").replace("·", "$\\cdot$").replace("->", "$\\to$")
+        alignment = "l" * 2 + "r" * (len(headers) - 2)
         parts += [
             "\\begin{table}[t]",
             "\\centering",
             f"\\caption{{{caption}}}",
-            "\\resizebox{\\textwidth}{!}{%",
-            body,
-            "}",
+            f"\\begin{{tabular}}{{{alignment}}}",
+            "\\toprule",
+            " & ".join(headers) + " \\\\",
+            "\\midrule",
+            *(" & ".join(cells) + " \\\\" for cells in rows),
+            "\\bottomrule",
+            "\\end{tabular}",
             "\\end{table}",
             "",
         ]
     return "\n".join(parts)
+
+
+def _latex_reproduced(table: Table, columns: Sequence[str]) -> tuple[list[str], list[list[str]]]:
+    """Headers and cells of a reproduced table in LaTeX: rank, entry and the chosen figures."""
+    metric = _table_metric(table)
+    headers = ["rank", "entry", *(escape_latex(FIGURE_LABELS[c]) for c in columns)]
+    rows = []
+    for row in table.rows:
+        best = row.cells[0].rstrip("=") == "1"
+        cells = [escape_latex(row.cells[0]), escape_latex(row.entry["name"])]
+        for column in columns:
+            stats = row.entry["figures"][metric][column]
+            cells.append(_latex_mean_std(stats))
+        if best:
+            cells = [f"\\textbf{{{cell}}}" for cell in cells]
+        rows.append(cells)
+    return headers, rows
+
+
+def _latex_mean_std(stats: Mapping[str, Any]) -> str:
+    if not stats["n"]:
+        return "n/a"
+    mean = format_mean_std(stats["mean"], None)
+    if stats["n"] < MIN_SEEDS_FOR_SPREAD:
+        return f"{mean} ($n={stats['n']}$)"
+    return f"{mean} $\\pm$ {format_mean_std(stats['std'], None)}"
+
+
+def _table_metric(table: Table) -> str:
+    """The metric family of a reproduced table (the last part of its id)."""
+    return table.id.rsplit("-", 1)[1]
 
 
 _LATEX_SPECIAL = {
@@ -252,20 +356,50 @@ _LATEX_SPECIAL = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\^{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
 }
 
 
 def escape_latex(text: str) -> str:
-    """``text`` with LaTeX's special characters escaped (tabulate escapes cells, not captions)."""
+    """``text`` with LaTeX's special characters escaped (``<``, ``>`` and ``|`` too: in LaTeX's default
+    font encoding they print as other glyphs)."""
     return "".join(_LATEX_SPECIAL.get(char, char) for char in text)
 
 
 def csv_text(tables: Sequence[Table]) -> str:
-    """Every table as rows of one CSV, with a first column naming the table."""
+    """Every table as rows of one CSV, first column naming the table; numbers stay numbers.
+
+    A reproduced table gives each figure three columns, ``<figure> mean``, ``<figure> std`` and
+    ``<figure> n`` (empty where undefined), then its rank, entry and resources as shown; a
+    reported table its values as published.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for table in tables:
-        writer.writerow(["table", *table.headers])
+        if table.kind != "reproduced":
+            writer.writerow(["table", *table.headers])
+            for row in table.rows:
+                writer.writerow([table.title, *(_csv_value(value) for value in row.sort[:-1]), row.cells[-1]])
+            continue
+        metric = _table_metric(table)
+        figure_headers = [f"{FIGURE_LABELS[f]} {suffix}" for f in FIGURES for suffix in ("mean", "std", "n")]
+        resources = table.headers[len(table.headers) - table.resource_columns :]
+        writer.writerow(["table", "rank", "entry", *figure_headers, *resources])
         for row in table.rows:
-            writer.writerow([table.title, *row.cells])
+            figures = row.entry["figures"][metric]
+            numbers = [
+                _csv_value(figures[f][key] if key != "std" or figures[f]["n"] >= 2 else None)
+                for f in FIGURES
+                for key in ("mean", "std", "n")
+            ]
+            resources_sorted = list(row.sort[len(row.sort) - table.resource_columns :])
+            resources_sorted[2] = round(float(resources_sorted[2] or 0) / 1e6, 3)  # kept bytes -> MB, as headed
+            writer.writerow([table.title, row.cells[0], row.entry["name"], *numbers, *resources_sorted])
     return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    """A number as ``repr`` gives it (full precision), None as an empty cell."""
+    return "" if value is None else value

@@ -1,4 +1,4 @@
-"""DAK-Pose's video lifter (seed 003, section 3.4.1): disentangled structural and dynamic encoders, one decoder.
+"""DAK-Pose's video lifter (Wang, Zhang, Yuan, 3.4.1): disentangled structural and dynamic encoders, one decoder.
 
 Wang, Zhang, Yuan, "DAK-Pose: Dual-augmentor knowledge fusion for generalizable video-based 3D
 human pose estimation". There is no public code; the choices the paper leaves open are here:

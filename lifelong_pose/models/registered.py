@@ -35,7 +35,7 @@ lifter_registry.register(
 lifter_registry.register(
     "dakpose",
     "lifelong_pose.models.dakpose:DAKPoseLifter",
-    description="DAK-Pose (seed 003): structural and dynamic Transformer encoders, spatial-temporal decoder",
+    description="DAK-Pose (Wang, Zhang, Yuan): structural and dynamic Transformer encoders, spatial-temporal decoder",
     profiles={
         "tiny": {"channels": 16, "encoder_blocks": 1, "decoder_blocks": 1, "heads": 2, "dropout": 0.0},
         "quick": {"channels": 32, "encoder_blocks": 1, "decoder_blocks": 1, "heads": 2, "dropout": 0.0},

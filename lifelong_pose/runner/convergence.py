@@ -1,7 +1,7 @@
 """Does a budget converge? Train at ``budget`` and at ``factor`` times it, compare.
 
 A comparison of methods means something only when each method's training has converged within
-its budget (DESIGN.md section 8): here, when ``factor`` (4) times the budget improves the error by
+its budget: here, when ``factor`` (4) times the budget improves the error by
 less than a tenth: the source's test error for the source budget (:func:`check_budget`), each
 target's error right after adapting to it for a strategy's target budget
 (:func:`check_target_budget`). ``benchmarks/convergence.py`` measures both; tests run them on a

@@ -1,7 +1,7 @@
 """A content-addressed cache of trained source lifters.
 
 Supervised source training is a pure function of the source's data, the lifter and its training
-options, the seed and the device (DESIGN.md section 8); every strategy whose source training is
+options, the seed and the device; every strategy whose source training is
 the engine's (``shares_source_training``) trains the very same lifter. The cache keeps it once, so
 a second strategy on the same stream and seed starts at the first target.
 

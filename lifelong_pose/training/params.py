@@ -24,7 +24,7 @@ BN_MODES: tuple[str, ...] = ("train", "frozen", "adabn")
 class LifterParams:
     """What every strategy has: the lifter and the supervised training on the labelled source.
 
-    Budgets are optimizer steps (DESIGN.md section 8): a domain trains for ``steps`` steps with
+    Budgets are optimizer steps: a domain trains for ``steps`` steps with
     the learning rate following ``lr_schedule`` over them, whatever the domain's size, so a
     150-frame folder trains as long as a million-frame one. ``epochs`` is the alternative: when
     given, the budget is that many passes over the source's train split.

@@ -1,4 +1,4 @@
-"""Stand-ins for the real datasets' capture set-ups (DESIGN.md section 4).
+"""Stand-ins for the real datasets' capture set-ups.
 
 Numbers follow the published set-ups where they are known: Human3.6M's four lab cameras at
 about chest height, 1000x1000 px, f ~ 1145 px, 50 fps; MPI-INF-3DHP's studio with many cameras

@@ -1,4 +1,4 @@
-"""DAK-Pose (seed 003): dual-augmentor knowledge fusion, domain generalisation from the source alone.
+"""DAK-Pose (Wang, Zhang, Yuan): dual-augmentor knowledge fusion, domain generalisation from the source alone.
 
 - :mod:`.strategy`: the strategy and its options;
 - :mod:`.augment`: structure augmentation (limb scaling, joint perturbation) and gradient reversal;

@@ -1,4 +1,4 @@
-"""DAK-Pose's motion augmentors and domain discriminators (seed 003, sections 3.3.1-3.3.3).
+"""DAK-Pose's motion augmentors and domain discriminators (Wang, Zhang, Yuan, sections 3.3.1-3.3.3).
 
 Where the paper is silent (it cites PoseAug-V [14] for the interpolating generator and Xu et al.
 [28] for the motion predictor, and gives no sizes), chosen here:

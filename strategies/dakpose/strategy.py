@@ -1,4 +1,4 @@
-"""DAK-Pose (seed 003): dual-augmentor knowledge fusion for generalisable video-based 3D pose.
+"""DAK-Pose (Wang, Zhang, Yuan): dual-augmentor knowledge fusion for generalisable video-based 3D pose.
 
 Wang, Zhang, Yuan. Domain *generalisation*: everything happens on the labelled source, and no
 target data is used, not even 2D. At every source step, on a batch of windows ``x`` (B, T, J, 2)

@@ -1,4 +1,6 @@
-"""The lifelong GAN + 2D-pose diffusion replay + EMA method (seed 000).
+"""The lifelong GAN + 2D-pose diffusion replay + EMA method of Peng et al.
+
+"Lifelong Domain Adaptive 3D Human Pose Estimation" (arXiv:2512.23860).
 
 - :mod:`.strategy`: the strategy and its options;
 - :mod:`.networks`: pose-aware / temporal-aware / domain-aware embeddings and the 2D critic;

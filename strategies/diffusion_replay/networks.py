@@ -1,4 +1,4 @@
-"""The networks of ``diffusion_replay`` (seed 000) besides the lifter and the sampler.
+"""The networks of ``diffusion_replay`` (Peng et al.) besides the lifter and the sampler.
 
 - :class:`PoseEmbeddings`: the three encodings the generators are conditioned on. Pose-aware: an
   MLP on the predicted pose's joint coordinates and bone vectors. Temporal-aware: a temporal

@@ -1,6 +1,6 @@
 """A denoising diffusion model of single-frame 2D poses, sampled with DDIM: the memory of ``diffusion_replay``.
 
-Seed 000 replaces stored data of earlier domains by a 2D-pose diffusion sampler: it is trained on
+The paper replaces stored data of earlier domains by a 2D-pose diffusion sampler: it is trained on
 each domain's 2D poses as the stream goes on and, while the lifter adapts to a later domain, it
 draws 2D poses that look like the earlier ones (where people stand in the image, how large they
 appear, how they are posed). It never stores a pose.
@@ -20,7 +20,7 @@ appear, how they are posed). It never stores a pose.
   own picture of the earlier ones (generative replay, Shin et al. 2017) and trains on both, each
   earlier domain weighted like the new one, so the same network keeps all of them.
 - Sampling (:meth:`PoseDiffusion.sample`): deterministic DDIM (Song et al. 2021, eta = 0) over
-  ``steps`` evenly spaced steps of the ``T``-step chain (``strided``): 40 of 400 is seed 000's
+  ``steps`` evenly spaced steps of the ``T``-step chain (``strided``): 40 of 400 is the paper's
   "T/10"; 400 is full sampling. The seed also calls its samples "partially denoised" and says
   fewer steps give noisier priors, which reads as stopping the reverse process early:
   ``partial`` takes the first ``steps`` single steps from pure noise and returns the noisy state
@@ -108,7 +108,7 @@ class PoseDiffusion(nn.Module):
 
     Args:
         num_joints: joints per pose.
-        diffusion_steps: ``T``, the length of the noising chain (seed 000: 400).
+        diffusion_steps: ``T``, the length of the noising chain (the paper: 400).
         width, blocks: size of the denoiser.
 
     Everything it knows is in its ``state_dict`` (weights, the standardisation and the number of

@@ -1,4 +1,4 @@
-"""Lifelong domain-adaptive pose estimation with a GAN, 2D-pose diffusion replay and EMA (seed 000).
+"""Lifelong domain-adaptive pose estimation with a GAN, 2D-pose diffusion replay and EMA (Peng et al.).
 
 Peng, Xue, Wang, Chen, "Lifelong Domain Adaptive 3D Human Pose Estimation" (arXiv 2512.23860,
 AAAI 2026). The lifter is trained on the labelled source, then adapted to each target in turn
@@ -85,7 +85,7 @@ _TINY = {
 class DiffusionReplayParams(AugmentationParams):
     """Options of ``diffusion_replay`` (the lifter's and the generator's are those of :class:`AugmentationParams`).
 
-    The number of frames (seed 000's 9 / 27 / 81) is the lifter's ``receptive_field``: the
+    The number of frames (the paper's 9 / 27 / 81) is the lifter's ``receptive_field``: the
     temporal embedding sees the predicted poses of the lifter's window.
 
     Attributes:
@@ -94,7 +94,7 @@ class DiffusionReplayParams(AugmentationParams):
             step) or ``live`` (the adapting lifter itself: the self-training loop that collapsed,
             kept as the ablation that shows it).
         teacher_eta: the ``ema`` teacher's weight per step.
-        generation_seed: what the generators augment: ``predicted`` target poses (seed 000) or
+        generation_seed: what the generators augment: ``predicted`` target poses (Peng et al.) or
             ``source`` 3D poses (the authors' AdaptPose code base); ``source`` keeps the labelled
             source, and the record's resources say so.
         prior: ``ddim`` (the sampler's 2D poses of earlier domains), ``noise`` (Gaussian noise in

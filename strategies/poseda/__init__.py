@@ -1,4 +1,4 @@
-"""PoseDA (seeds 001/002): global position alignment and adversarial local pose augmentation.
+"""PoseDA (Chai et al., ICCV 2023): global position alignment and adversarial local pose augmentation.
 
 - :mod:`.strategy`: the strategy and its options;
 - the generator and anchor discriminator: :mod:`lifelong_pose.strategies.shared.lpa` (shared with

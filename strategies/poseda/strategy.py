@@ -1,6 +1,6 @@
 """PoseDA (Chai et al., ICCV 2023): global position alignment and local pose augmentation.
 
-Seeds 001 and 002 of ``../shared/seeds``. PoseDA adapts a source-trained lifter to an unlabelled
+https://arxiv.org/abs/2303.16456. PoseDA adapts a source-trained lifter to an unlabelled
 target from three things: the labelled source it keeps, the target's 2D poses and the target's
 camera intrinsics. It never reads target 3D. At every training step on a target:
 

@@ -88,7 +88,7 @@ class AugmentationGenerator(nn.Module):
         layout: joint layout (bones, left/right twins).
         noise_dim: size of each stage's condition vector (noise for PoseDA).
         width: hidden width of the three MLPs.
-        translation: the RT stage also outputs a translation (seed 000's G_RT), bounded by
+        translation: the RT stage also outputs a translation (the paper's G_RT), bounded by
             ``translation_limit`` (lateral, as a fraction of the depth) and ``depth_limit`` (log of
             the depth factor).
     """
