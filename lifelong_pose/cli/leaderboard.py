@@ -1,12 +1,16 @@
 """``lifelong-pose leaderboard init|add|check|build|show``: make a board, file runs, verify every figure, render.
 
 Every command but ``init`` and ``add`` needs an existing board: a typo in ``--board`` fails, saying
-where it looked, instead of reading as an empty board whose every figure follows.
+where it looked, instead of reading as an empty board whose every figure follows. Run outside the
+repository (an installed package, another folder), the default ``leaderboard/`` is not there either:
+the message then also says where the published board is and how to point ``--board`` at it, since
+"no entries" there would read as "nobody has run anything".
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from lifelong_pose.metrics.table import METRIC_KEYS
@@ -48,6 +52,13 @@ def add_leaderboard_parser(commands: Any) -> None:
     build = sub.add_parser("build", help="write Markdown, LaTeX, CSV and a static HTML site")
     build.add_argument("--out", required=True, metavar="DIR", help="folder to write (created)")
     build.add_argument("--no-images", action="store_true", help="skip each entry's heatmap and curves")
+    build.add_argument(
+        "--columns",
+        default=None,
+        metavar="FIGURES",
+        help="figures of the LaTeX tables, comma-separated (final_avg, avg, bwt, forgetting, fwt, adaptation_gain; "
+        "default: final_avg,bwt,forgetting,adaptation_gain)",
+    )
     _filters(build)
     show = sub.add_parser("show", help="the board's tables in the terminal")
     _filters(show)
@@ -65,7 +76,8 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     board = Board(args.board)
     if args.board_command == "add":
         return _add(board, args)
-    board.require()
+    if not board.exists():
+        raise no_board(board, args.board_command)
     if args.board_command == "check":
         problems = board.check()
         for problem in problems:
@@ -79,12 +91,23 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     if args.board_command == "build":
         from lifelong_pose.leaderboard.site import build_site
 
-        paths = build_site(board.entries(), args.out, metric=args.metric, images=not args.no_images, **filters)
+        columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns is not None else None
+        if columns is not None:
+            from lifelong_pose.leaderboard.tables import latex
+
+            latex([], columns)  # an unknown figure fails here, before anything is drawn
+        paths = build_site(
+            board.entries(), args.out, metric=args.metric, images=not args.no_images, columns=columns, **filters
+        )
         print("Wrote " + ", ".join(str(path) for path in paths))
         return 0
     from lifelong_pose.leaderboard.tables import board_tables
 
-    tables = board_tables(board.entries(), args.metric, **filters)
+    entries = board.entries()
+    if not entries:
+        print(f"{clip(args.board)}/ holds no entries yet; file runs with 'lifelong-pose leaderboard add RUN'")
+        return 0
+    tables = board_tables(entries, args.metric, **filters)
     if not tables:
         print(f"No entries on {clip(args.board)}/ match.")
         return 0
@@ -94,6 +117,35 @@ def leaderboard_command(args: argparse.Namespace) -> int:
         print(f"{table.title}\n" + "\n".join(table.notes))
         print(tabulate([row.cells for row in table.rows], headers=table.headers) + "\n")
     return 0
+
+
+def no_board(board: Any, command: str) -> ValueError:
+    """The error of a reading command where ``--board`` is no board: where it looked, how to make one
+    (:meth:`~lifelong_pose.leaderboard.Board.missing`), where the published board is, and any board
+    found nearby (above the current folder, or beside the package in a source checkout)."""
+    from lifelong_pose.leaderboard import Board
+    from lifelong_pose.leaderboard.guard import EntryError, clip
+
+    found = [folder for folder in published_board_candidates() if Board(folder).exists()]
+    here = (
+        f"; found one at {clip(found[0])}: 'lifelong-pose leaderboard --board {clip(found[0])} {command}'"
+        if found
+        else ""
+    )
+    return EntryError(
+        f"{board.missing()}. The published board is the {DEFAULT_BOARD}/ folder at the top of the lifelong-pose "
+        f"source repository: run this from the top of a clone of it, or point --board at that folder "
+        f"('lifelong-pose leaderboard --board PATH/TO/lifelong-pose/{DEFAULT_BOARD} {command}'){here}"
+    )
+
+
+def published_board_candidates() -> list[Path]:
+    """Folders that may hold the published board: ``leaderboard/`` in each folder above the current
+    one, then beside the package (an editable install from a clone); nearest first, each once."""
+    import lifelong_pose
+
+    places = [*Path.cwd().resolve().parents, Path(lifelong_pose.__file__).resolve().parent.parent]
+    return list(dict.fromkeys(place / DEFAULT_BOARD for place in places))
 
 
 def _add(board: Any, args: argparse.Namespace) -> int:

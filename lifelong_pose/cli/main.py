@@ -1,7 +1,7 @@
-"""``lifelong-pose``: list, describe and preview scenarios; run strategies on them; check both.
+"""``lifelong-pose``: list, describe and preview scenarios; run strategies on them; check and compare them.
 
-Only the standard library and the registry load before a subcommand runs, so ``--help`` and
-``list`` stay instant; torch and avalanche load inside the commands that need them.
+Only the standard library and the registry load before a subcommand runs, so ``--help``,
+``--version`` and ``list`` stay instant; torch and avalanche load inside the commands that need them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from lifelong_pose.cli.compare import add_compare_parser, compare_command
 from lifelong_pose.cli.data import (
     add_data_commands,
     add_real_data_options,
@@ -22,14 +23,16 @@ from lifelong_pose.cli.data import (
     data_backends,
     export_command,
 )
+from lifelong_pose.cli.describe import REGISTRIES
 from lifelong_pose.cli.leaderboard import add_leaderboard_parser, leaderboard_command
 from lifelong_pose.cli.run import SignalLog, add_run_parser, check_output_place, entry_modules, run_command
 from lifelong_pose.cli.sweep import add_sweep_parser, sweep_command
 from lifelong_pose.registry import RegistryError, lifter_registry, plugin_registry, scenario_registry, strategy_registry
 
 
-def _scenario_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenario", help="scenario id, e.g. cross_dataset or cross_dataset-v0")
+def _scenario_options(parser: argparse.ArgumentParser, *, positional: bool = True) -> None:
+    if positional:
+        parser.add_argument("scenario", help="scenario id, e.g. cross_dataset or cross_dataset-v0")
     parser.add_argument("--data", default="sim", choices=data_backends(), help="data backend (default: sim)")
     parser.add_argument("--seed", type=int, default=0, help="world seed (default: 0)")
     parser.add_argument("--profile", default="quick", choices=["quick", "paper"], help="sizes (default: quick)")
@@ -37,19 +40,62 @@ def _scenario_options(parser: argparse.ArgumentParser) -> None:
     add_real_data_options(parser)
 
 
+def installed_version() -> str:
+    """The installed distribution's version; the package's ``__version__`` where it is not installed
+    (a source tree on ``PYTHONPATH``), so that ``--version`` answers in both."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lifelong-pose")
+    except PackageNotFoundError:
+        import lifelong_pose
+
+        return getattr(lifelong_pose, "__version__", "unknown")
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: looks the version up only when asked (argparse's own action would format it
+    into every parser, which reads package metadata on each command)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        print(f"{parser.prog} {installed_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lifelong-pose",
         description="Benchmark suite for lifelong domain-adaptive 3D human pose estimation.",
     )
+    parser.add_argument("--version", action=_VersionAction, help="print the installed version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     listing = commands.add_parser("list", help="list registered scenarios, strategies, plugins or lifters")
     listing.add_argument("what", choices=["scenarios", "strategies", "plugins", "lifters"])
     listing.add_argument("--json", action="store_true", help="machine-readable output")
 
-    describe = commands.add_parser("describe", help="the domains of a scenario, in order, with factors and sizes")
-    _scenario_options(describe)
+    describe = commands.add_parser(
+        "describe",
+        help="a scenario's domains in order; a strategy's options per profile and what it reads; a plugin or lifter",
+        description="Describe a registered id: a scenario (its domains, factors and sizes; the options below "
+        "apply), a strategy (what it keeps and reads, its options with their defaults per profile), a plugin "
+        "(its options) or a lifter (its sizes per profile).",
+    )
+    describe.add_argument(
+        "scenario",
+        metavar="ID",
+        help="a scenario (cross_dataset), strategy (poseda), plugin (ema) or lifter (videopose) id",
+    )
+    describe.add_argument(
+        "--kind",
+        default=None,
+        choices=list(REGISTRIES),
+        help="which registry to read ID from, where several know it (dakpose is a strategy and a lifter)",
+    )
+    _scenario_options(describe, positional=False)
     describe.add_argument("--json", action="store_true", help="machine-readable output")
     describe.add_argument("--no-sizes", action="store_true", help="skip building the data (factors only)")
 
@@ -62,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_commands(data_commands)
 
     add_run_parser(commands)
+    add_compare_parser(commands)
     add_sweep_parser(commands)
     add_leaderboard_parser(commands)
 
@@ -145,6 +192,14 @@ def _domain_count(spec: Any) -> int | str:
 
 
 def _describe(args: argparse.Namespace) -> int:
+    """A scenario's domains, or (:mod:`lifelong_pose.cli.describe`) a strategy, plugin or lifter."""
+    from lifelong_pose.cli.describe import describe_registered, resolve_kind
+
+    kind, also = resolve_kind(args.scenario, args.kind)
+    if kind != "scenario":
+        return describe_registered(kind, args.scenario, as_json=args.json, also=also)
+    for other in also:
+        print(f"('{args.scenario}' is also a registered {other}: 'lifelong-pose describe ID --kind {other}')\n")
     scenario = _make(args)
     rows = scenario.describe(sizes=not args.no_sizes)
     if args.json:
@@ -361,6 +416,7 @@ def _dispatch(args: argparse.Namespace, signals: SignalLog) -> int:
         "describe": _describe,
         "data": lambda args: data_handlers[args.data_command](args),
         "run": run_command,
+        "compare": compare_command,
         "sweep": sweep_command,
         "cache": _cache,
         "check": _conformance,

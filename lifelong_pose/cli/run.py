@@ -120,6 +120,14 @@ def add_run_parser(commands: Any) -> None:
     run.add_argument("--lifter", default=None, help="simple_baseline or videopose")
     run.add_argument("--receptive-field", type=int, default=None, help="frames the lifter sees (videopose)")
     run.add_argument(
+        "--init-checkpoint",
+        default=None,
+        metavar="PATH",
+        help="start the source lifter from this file (a run's checkpoints/domain-NN.pt, a lifter state dict, or a "
+        "VideoPose3D checkpoint, whose shapes set --lifter and --receptive-field): tested as loaded, or trained on "
+        "for --steps/--epochs when given; the record names it by its SHA-256",
+    )
+    run.add_argument(
         "--no-cache", action="store_true", help="train the source lifter even when the source cache holds it"
     )
     run.add_argument(
@@ -128,7 +136,7 @@ def add_run_parser(commands: Any) -> None:
         metavar="DIR",
         help="source cache folder (default: $LIFELONG_POSE_CACHE or ~/.cache/lifelong-pose)",
     )
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--quiet", action="store_true", help="no progress output (bar, or log lines when not a terminal)")
     run.add_argument("--no-report", action="store_true", help="skip figures and report.md (faster)")
 
 
@@ -193,8 +201,8 @@ def check_output_place(path: Path, option: str) -> None:
 
 
 def _check_paths(args: argparse.Namespace) -> None:
-    """``--out`` and ``--cache-dir``, before anything loads: a file where a folder belongs, or a
-    kernel file system, is answered in a second."""
+    """``--out``, ``--cache-dir`` and ``--init-checkpoint``, before anything loads: a file where a
+    folder belongs (or none where one is read), or a kernel file system, is answered in a second."""
     if args.out is not None:
         out = Path(args.out)
         check_output_place(out, "--out")
@@ -206,6 +214,12 @@ def _check_paths(args: argparse.Namespace) -> None:
         for folder in (cache, cache / "source"):
             if folder.exists() and not folder.is_dir():
                 raise ValueError(f"--cache-dir {cache}: {folder} is a file, not a folder; give the cache folder")
+    if args.init_checkpoint is not None:
+        checkpoint = Path(args.init_checkpoint)
+        if not checkpoint.exists():
+            raise ValueError(f"--init-checkpoint {checkpoint} does not exist")
+        if not checkpoint.is_file():
+            raise ValueError(f"--init-checkpoint {checkpoint} is not a file")
 
 
 def _default_out(args: argparse.Namespace) -> Path:
@@ -322,6 +336,7 @@ def run_command(args: argparse.Namespace) -> int:
             report=not args.no_report,
             cache=not args.no_cache,
             cache_dir=args.cache_dir,
+            init_checkpoint=Path(args.init_checkpoint) if args.init_checkpoint is not None else None,
         )
         try:
             record = run(config)

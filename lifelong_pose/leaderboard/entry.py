@@ -73,10 +73,20 @@ _configuration = {
         "strategy": {
             "type": "object",
             "required": ["id", "entry_point", "params"],
-            "properties": {"id": {"type": "string"}, "entry_point": {"type": "string"}, "params": {"type": "object"}},
+            "properties": {
+                "id": {"type": "string"},
+                "entry_point": {"type": "string"},
+                "params": {"type": "object"},
+                "source_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            },
         },
         "plugins": {"type": "array", "items": {"type": "object"}},
         "evaluation": {"type": "object"},
+        "init_checkpoint": {
+            "type": "object",
+            "required": ["sha256", "trains_source"],
+            "properties": {"sha256": {"type": "string"}, "trains_source": {"type": "boolean"}},
+        },
     },
 }
 _reproduced = {
@@ -312,16 +322,23 @@ def run_configuration(record: Mapping[str, Any]) -> dict[str, Any]:
     """What makes two records one configuration (a record from before ``bn`` existed means ``bn=train``)."""
     record = with_pre_control_defaults(dict(record))
     data = record["data"]
-    return {
+    configuration = {
         "scenario": record["scenario"]["id"],
         "backend": data["backend"],
         "world_seed": data["world_seed"],
         "fingerprint": data["fingerprint"],
         "profile": record["profile"],
-        "strategy": {key: record["strategy"][key] for key in ("id", "entry_point", "params")},
+        "strategy": {
+            key: record["strategy"][key]
+            for key in ("id", "entry_point", "params", "source_sha256")
+            if key in record["strategy"]  # a file strategy's code hash: two edits are two configurations
+        },
         "plugins": record["plugins"],
         "evaluation": record.get("evaluation", {}),
     }
+    if "init_checkpoint" in record:  # a source started from a checkpoint is another configuration
+        configuration["init_checkpoint"] = {k: record["init_checkpoint"][k] for k in ("sha256", "trains_source")}
+    return configuration
 
 
 def check_complete(record: Mapping[str, Any], where: str) -> None:

@@ -1,7 +1,9 @@
 """Atomic files and per-domain checkpoints.
 
 A file is written beside its destination and moved into place with ``os.replace``, so a run
-killed mid-write leaves the previous version, never half a file. Checkpoints are plain
+killed mid-write leaves the previous version, never half a file. It ends with the mode the user's
+umask gives any new file (``0644`` under ``umask 022``), not ``mkstemp``'s private ``0600``: a
+record or checkpoint on a shared disk must be as readable as the folder the user made for it. Checkpoints are plain
 ``state_dict``s saved with ``torch.save`` and loaded with ``weights_only=True``. A write that
 fails for want of room (a full disk or quota, a file past the size limit) raises
 :class:`NoSpaceLeft`, which says so, instead of torch's "unexpected pos 704 vs 598".
@@ -90,6 +92,37 @@ def no_space_left(error: BaseException, path: Path) -> NoSpaceLeft | None:
     return None
 
 
+_PROC_STATUS = "/proc/self/status"
+"""Where Linux (4.7 and later) shows the process's umask without changing it."""
+
+
+def current_umask() -> int:
+    """The process's umask, read without a window in which another thread sees a different one.
+
+    Python can only read the umask by setting it (``os.umask`` returns the old value), and the
+    umask is process-wide: between setting and restoring it, a file another thread creates gets
+    the temporary value. So it is read from ``/proc/self/status`` where Linux shows it; only
+    elsewhere is it set and restored, to ``0o077``, the most private value, so that a file another
+    thread creates in that instant comes out more private, never more open, than it should. Read
+    per write, not once at import: a program may change its umask after importing this module.
+    """
+    try:
+        with open(_PROC_STATUS, encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode() -> int:
+    """The mode ``open()`` would give a new file now: ``0o666`` less the umask."""
+    return 0o666 & ~current_umask()
+
+
 @contextmanager
 def reporting_no_space(path: Path) -> Iterator[None]:
     """Turn a write of ``path`` that runs out of room into :class:`NoSpaceLeft`; other errors pass."""
@@ -103,7 +136,7 @@ def reporting_no_space(path: Path) -> Iterator[None]:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically.
+    """Write ``text`` to ``path`` atomically, with the mode the umask gives a new file.
 
     Raises:
         NoSpaceLeft: the disk, quota or file-size limit left no room (the old file is kept).
@@ -113,6 +146,7 @@ def atomic_write_text(path: Path, text: str) -> None:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
+                os.fchmod(file.fileno(), new_file_mode())  # not mkstemp's 0600: others may read a record
                 file.write(text)
                 file.flush()
                 os.fsync(file.fileno())
@@ -156,6 +190,7 @@ def atomic_torch_save(data: Any, path: Path) -> None:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:
+                os.fchmod(file.fileno(), new_file_mode())  # not mkstemp's 0600 (module docstring)
                 torch.save(data, file)
             os.replace(temporary, path)
         except BaseException:

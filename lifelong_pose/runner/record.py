@@ -182,6 +182,8 @@ RESULT_SCHEMA: dict[str, Any] = {
                 "reads_target_3d": {"type": "boolean"},
                 "comparable": {"type": "boolean"},
                 "target_3d_seen": {"type": "integer", "minimum": 1},
+                "source_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "source_file": {"type": "string"},
             },
         },
         "plugins": {"type": "array", "items": {"type": "object"}},
@@ -204,6 +206,23 @@ RESULT_SCHEMA: dict[str, Any] = {
                 "key": {"type": ["string", "null"]},
                 "reason": {"type": "string"},
                 "folder": {"type": "string"},
+            },
+        },
+        "init_checkpoint": {
+            "type": "object",
+            "description": "the checkpoint the source lifter started from (--init-checkpoint), by content, never "
+            "by path; absent when the source trained from random weights",
+            "required": ["sha256", "format", "trains_source"],
+            "properties": {
+                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "format": {"enum": ["lifelong-pose-checkpoint", "lifter-state-dict", "videopose3d"]},
+                "file": {"type": "string", "description": "the file's name, without its folder"},
+                "bytes": {"type": "integer", "minimum": 0},
+                "trains_source": {
+                    "type": "boolean",
+                    "description": "true: the source trained on from it for the strategy's budget; false: "
+                    "tested as loaded",
+                },
             },
         },
         "seed": {"type": "integer"},

@@ -79,6 +79,12 @@ class RunConfig:
         cache: take the trained source lifter from the source cache when it holds it, and put it
             there otherwise (:mod:`lifelong_pose.runner.source_cache`).
         cache_dir: the cache folder (default: ``$LIFELONG_POSE_CACHE`` or ``~/.cache/lifelong-pose``).
+        init_checkpoint: start the source lifter from this file
+            (:mod:`lifelong_pose.models.pretrained`: a domain checkpoint, a lifter state dict or a
+            VideoPose3D checkpoint) instead of training it from random weights. Alone, the source is
+            not trained: it is tested as loaded. With a source budget in ``options`` (``steps`` or
+            ``epochs``) the source trains on from it for that budget. The record names the file by
+            its SHA-256 (``init_checkpoint``), and the source cache is not used.
     """
 
     scenario: str
@@ -100,6 +106,12 @@ class RunConfig:
     plugins: Sequence[Any] = ()
     cache: bool = True
     cache_dir: str | None = None
+    init_checkpoint: Path | None = None
+
+    @property
+    def trains_from_checkpoint(self) -> bool:
+        """An init checkpoint the source trains on from: its budget was given (``steps`` or ``epochs``)."""
+        return self.init_checkpoint is not None and any(key in self.options for key in ("steps", "epochs"))
 
 
 def check_out_dir(out: Path, resume: bool) -> None:
@@ -186,8 +198,15 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
     strategy_spec = strategy_spec_for(config.strategy)  # an unknown strategy fails before any work
     plugins = make_plugins(config.plugin_ids, config.plugin_options)
     scenario = lp.make(config.scenario, **scenario_options(config))
+    num_joints = get_layout(scenario.layout).num_joints
+    init, options = None, config.options
+    if config.init_checkpoint is not None:  # read before anything is built: its shapes may set the lifter
+        from lifelong_pose.models.pretrained import read_pretrained
+
+        init = read_pretrained(config.init_checkpoint, num_joints=num_joints, layout=scenario.layout)
+        options = init.lifter_options(options)
     context = RunContext(
-        num_joints=get_layout(scenario.layout).num_joints,
+        num_joints=num_joints,
         layout=scenario.layout,
         profile=config.profile,
         device=device,
@@ -199,17 +218,21 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
         strategy_spec,
         load_entry_point(strategy_spec.entry_point),
         {
-            **config.options,
+            **options,
             "context": context,
             "plugins": [progress, *plugins, *config.plugins],
             "evaluator": make_evaluator(),
         },
     )
+    if init is not None:
+        init.check_fits(strategy.model, profile=config.profile, layout=scenario.layout)
     with _removed_if_nothing_recorded(out):
         check_out_dir(out, config.resume)
 
         benchmark = scenario.avalanche_benchmark(strategy.params.receptive_field, target_3d=strategy.reads_target_3d)
         record = RunRecord.new(config, scenario, strategy, device)
+        if init is not None:
+            record.note_init_checkpoint(init.record_entry(trains_source=config.trains_from_checkpoint))
         if not record["normalisation"]["applies"]:
             warnings.warn(f"bn={strategy.params.bn} is a {record['normalisation']['effect']}", stacklevel=2)
         start = 0
@@ -234,6 +257,10 @@ def run(config: RunConfig, on_domain: Callable[[dict[str, Any]], None] | None = 
                 strategy.cached_source_state = cache.load(identity)
                 cache_entry["used"] = strategy.cached_source_state is not None
             record.note_source_cache(cache_entry)
+            if init is not None and config.trains_from_checkpoint:  # the source trains on from it
+                strategy.initial_source_state = init.state
+            elif init is not None:  # the source is tested as loaded: the cache's path, without the cache
+                strategy.cached_source_state, strategy.source_state_origin = init.state, "checkpoint"
         train_stream, test_stream = list(benchmark.train_stream), list(benchmark.test_stream)
         progress.bar.total = sum(
             strategy.steps_for(experience.domain)
@@ -307,6 +334,8 @@ def _source_cache_plan(
     def declined(why: str) -> tuple[None, None, dict[str, Any]]:
         return None, None, {"used": False, "key": None, "reason": why}
 
+    if config.init_checkpoint is not None:  # its lifter is no function of the cache's identity
+        return declined("--init-checkpoint: the source starts from a checkpoint")
     if not config.cache:
         return declined("--no-cache")
     if not strategy.shares_source_training:

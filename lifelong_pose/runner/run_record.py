@@ -53,8 +53,11 @@ IDENTITY_FIELDS: tuple[tuple[str, ...], ...] = (
     ("data", "fingerprint"),
     ("data", "protocols"),
     ("evaluation",),
+    ("init_checkpoint", "sha256"),
+    ("init_checkpoint", "trains_source"),
 )
-"""Fields of a record that must match for ``--resume`` to continue it."""
+"""Fields of a record that must match for ``--resume`` to continue it (a run started from another
+checkpoint, or from none, is another run)."""
 
 STOP_STATUSES = ("interrupted", "failed")
 
@@ -167,6 +170,28 @@ class DomainResult:
     target_3d_seen: int = 0
 
 
+def file_strategy_source(entry_point: str, cls: type) -> dict[str, str]:
+    """``{"source_sha256", "source_file"}`` for a strategy loaded from a file (``path/file.py:Class``), else {}.
+
+    Why: such a strategy is named by a path the reader does not have, and the same path can hold
+    other code tomorrow; the SHA-256 of the file that ran says which code made the numbers (and
+    two edits of one file never share a leaderboard entry). The file is named, never its path.
+    """
+    import hashlib
+    import inspect
+
+    if not entry_point.rpartition(":")[0].endswith(".py"):
+        return {}
+    try:
+        path = inspect.getsourcefile(cls)
+        data = Path(path).read_bytes() if path else None
+    except (OSError, TypeError):
+        data = None
+    if data is None:
+        return {}
+    return {"source_sha256": hashlib.sha256(data).hexdigest(), "source_file": Path(path or "").name}
+
+
 class RunRecord:
     """One run's ``result.json``, changed only through its methods.
 
@@ -211,6 +236,7 @@ class RunRecord:
                     "params": strategy.get_params(),
                     "reads_target_3d": bool(strategy.reads_target_3d),
                     "comparable": not strategy.reads_target_3d,
+                    **file_strategy_source(strategy_spec.entry_point, type(strategy)),
                 },
                 "plugins": [
                     {"id": getattr(getattr(plugin, "spec", None), "id", None), "name": type(plugin).__name__}
@@ -398,6 +424,12 @@ class RunRecord:
         """Record whether the trained source lifter came from the source cache, under which key,
         or why the cache was not asked (``{"used", "key", "folder" | "reason"}``)."""
         self._data["source_cache"] = dict(entry)
+
+    def note_init_checkpoint(self, entry: Mapping[str, Any]) -> None:
+        """Record the checkpoint the source lifter started from (``--init-checkpoint``): its SHA-256,
+        format, file name and size, and whether the source trained on from it
+        (:meth:`lifelong_pose.models.pretrained.PretrainedLifter.record_entry`; never a path)."""
+        self._data["init_checkpoint"] = dict(entry)
 
     def add_domain(self, result: DomainResult) -> None:
         """Append one finished domain: its matrix rows, losses, timings and kept bytes.

@@ -3,7 +3,7 @@
 A method is written on named phase hooks and never touches Avalanche's private hooks or its
 ``mb_*`` state (the estimator contract, in the spirit of scikit-learn's)::
 
-    on_source_trained(data)          the source is learnt (trained, or loaded from the cache)
+    on_source_trained(data)          the source is learnt (trained, or loaded: the cache, a checkpoint)
     on_target_start(data)            a target is about to adapt (its optimizer is fresh)
     training_output(batch)           what the lifter outputs on a training batch (its centre frame)
     supervised_loss(batch, output)   the loss on a labelled batch (the pose loss)
@@ -194,8 +194,12 @@ class LifelongStrategy(SupervisedTemplate):
         self._terms: dict[str, list[torch.Tensor]] = {}  # loss terms logged on the current domain
         self._diagnostics: dict[str, dict[str, float]] = {}  # the method's figures at this target's start and end
         self._frozen_statistics: FrozenStatistics | None = None  # bn=frozen/adabn while a target adapts
-        # the source lifter's state from the cache (set by the runner), and the one just trained
+        # the source lifter's state the runner gives instead of training it (from the cache, or an init
+        # checkpoint: source_state_origin), one the source trains on from (an init checkpoint with a
+        # budget), and the one just trained
         self.cached_source_state: dict[str, torch.Tensor] | None = None
+        self.source_state_origin = "cache"
+        self.initial_source_state: dict[str, torch.Tensor] | None = None
         self.trained_source_state: dict[str, torch.Tensor] | None = None
 
     # -- hyper-parameters ---------------------------------------------------------------------
@@ -358,9 +362,14 @@ class LifelongStrategy(SupervisedTemplate):
         return self.domain.index > 0 and self.train_epochs > 0
 
     @property
+    def source_given(self) -> bool:
+        """The current domain is the source and its lifter is given (:attr:`cached_source_state`), not trained."""
+        return self.domain.index == 0 and self.cached_source_state is not None
+
+    @property
     def source_from_cache(self) -> bool:
         """The current domain is the source and its trained lifter came from the cache."""
-        return self.domain.index == 0 and self.cached_source_state is not None
+        return self.source_given and self.source_state_origin == "cache"
 
     def lr_for(self, domain: DomainInfo) -> float:
         adapt_lr = getattr(self.params, "adapt_lr", None)
@@ -396,9 +405,11 @@ class LifelongStrategy(SupervisedTemplate):
         self._diagnostics = {}
         self.train_epochs = 1 if self.domain_steps > 0 else 0
         self._generator = seed_everything(derive_seed(self.context.seed, "domain", self.domain.index))
-        if self.source_from_cache:
+        if self.source_given:
             assert self.cached_source_state is not None
             self.model.load_state_dict(self.cached_source_state)
+        elif self.domain.index == 0 and self.initial_source_state is not None:
+            self.model.load_state_dict(self.initial_source_state)
         for plugin in self.plugins:  # LifelongPlugin.lifter_entering (EMA's carry), before anything reads the lifter
             entering = getattr(plugin, "lifter_entering", None)
             if callable(entering):
@@ -412,11 +423,11 @@ class LifelongStrategy(SupervisedTemplate):
                 self.note_adaptation_diagnostics("start")
 
     def _train_exp(self, experience: Any, eval_streams: Any = None, **kwargs: Any) -> None:
-        """The domain's steps (none for a source from the cache: its lifter is loaded); then keep a
+        """The domain's steps (none for a given source: its lifter is loaded); then keep a
         freshly trained source lifter for the cache, and reseed (the batch generator in place, so
         the domain's batches draw from it too), so that the end-of-domain work (a plugin's Fisher
         information, a sampler's training) does not depend on whether, or how, training ran."""
-        if not self.source_from_cache:
+        if not self.source_given:
             super()._train_exp(experience, eval_streams, **kwargs)
             if self.domain.index == 0 and self.train_epochs > 0:
                 self.trained_source_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
