@@ -158,7 +158,7 @@ def main() -> int:
     if find_browser() is None:
         print("no Chromium: the site was not opened in a browser (apt-get install chromium)")
         return 0
-    report = open_page(Path(args.site) / "index.html", screenshot=args.screenshot)
+    report = open_page(Path(args.site) / "index.html", screenshot=args.screenshot, width=1400)
     if not report.ok:
         print(
             f"the site does not render cleanly: console {list(report.console)}, ready {report.ready}, "
