@@ -94,6 +94,6 @@ class Oracle(LifelongStrategy):
     Params: ClassVar[type[LifterParams]] = AdaptationParams
     PROFILE_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {
         "quick": {"adapt_lr": 1e-3, "adapt_steps": 8000},
-        "paper": {**_PAPER, "adapt_epochs": 40},
+        "paper": {**_PAPER, "adapt_epochs": 40, "adapt_lr": None},  # VideoPose3D's recipe on every target
     }
     reads_target_3d: ClassVar[bool] = True

@@ -6,6 +6,9 @@ away (the oracle reads target 3D) is skipped with the reason. The checks:
 
 - ``options_validate``: ``Params`` is a frozen dataclass of JSON values; the tiny profile builds;
   an unknown option and an option of the wrong type are refused naming the option;
+- ``resolved_defaults`` (a report, never a failure unless the defaults cannot be built): the
+  budgets and learning rates a run uses in the quick and paper profiles, noting a profile that
+  restarts each target at the source's rate or above;
 - ``declares_resources``: ``reads_target_3d`` / ``keeps_source_data`` are booleans and the extra
   networks are named ``torch.nn.Module`` s;
 - ``runs_end_to_end``: every domain trains and every test split gets a finite error;
@@ -75,6 +78,7 @@ def check_strategy(strategy: str | type, *, seed: int = 0) -> Iterator[CheckResu
     """
     harness = _Harness(strategy, seed)
     yield harness.check("options_validate", harness.options_validate)
+    yield harness.resolved_defaults()
     yield harness.check("declares_resources", harness.declares_resources)
     reference = harness.trace()
     yield harness.check("never_changes_test_data", lambda: _never_changes_test_data(reference))
@@ -243,6 +247,38 @@ class _Harness:
                 assert word in str(error), f"refusing {options} must name {word!r}: {error}"
             else:
                 raise AssertionError(f"{options} was accepted: options are not validated")
+
+    BUDGET_OPTIONS = ("steps", "epochs", "lr", "adapt_steps", "adapt_epochs", "adapt_lr")
+    """The options :meth:`resolved_defaults` reports: what a run trains for, and how fast, by default."""
+
+    def resolved_defaults(self) -> CheckResult:
+        """``PASS resolved_defaults: quick: steps=8000 lr=0.01 adapt_steps=500 adapt_lr=0.001; paper: ...``.
+
+        Why: a strategy's budgets and rates come from layers (the dataclass, its profile's
+        defaults, its registration), and a plugin author who sets none inherits the engine's; this
+        line shows what a run will actually use, per profile, before anything runs. It notes where
+        a profile restarts each target at the source's own rate or above, which throws a converged
+        lifter out of its minimum. It fails only where the defaults cannot be built.
+        """
+        from lifelong_pose.training.build import strategy_params
+
+        parts, notes = [], []
+        try:
+            for profile in ("quick", "paper"):
+                params = strategy_params(self.spec, self.target, profile, {})
+                shown = [
+                    f"{name}={getattr(params, name)}"
+                    for name in self.BUDGET_OPTIONS
+                    if hasattr(params, name) and getattr(params, name) is not None
+                ]
+                parts.append(f"{profile}: {' '.join(shown)}")
+                adapt_lr = getattr(params, "adapt_lr", None)
+                if hasattr(params, "adapt_steps") and (adapt_lr is None or adapt_lr >= params.lr):
+                    notes.append(f"{profile} adapts at the source's rate or above ({adapt_lr or params.lr})")
+        except (TypeError, ValueError) as error:
+            return CheckResult("resolved_defaults", "fail", f"the defaults cannot be built: {error}")
+        detail = "; ".join(parts) + (f" (note: {'; '.join(notes)})" if notes else "")
+        return CheckResult("resolved_defaults", "pass", detail)
 
     def declares_resources(self) -> None:
         import torch
