@@ -323,3 +323,18 @@ def test_the_probe_keeps_the_reversed_gradients_norm() -> None:
     x = torch.tensor([3.0, 4.0], requires_grad=True)
     reverse_gradient(x, 2.0, probe).sum().backward()
     assert float(probe.norm) == pytest.approx(2.0 * 2**0.5)  # |-2 * (1, 1)|
+
+
+def test_the_discriminators_score_probabilities_so_the_reversed_game_is_bounded() -> None:
+    """Behind a gradient reversal G maximises the least-squares loss: on sigmoid scores it is at most 2."""
+    torch.manual_seed(0)
+    features = 1e4 * torch.randn(4, 5, 17, 16)  # features a runaway G would make
+    bounded = FeatureDiscriminator("frames", 16, 2)
+    scores = bounded(features)
+    assert ((scores >= 0) & (scores <= 1)).all()
+    assert float((scores**2).mean() + ((1 - scores) ** 2).mean()) <= 2.0
+    linear = FeatureDiscriminator("frames", 16, 2, output="linear")
+    linear.load_state_dict(bounded.state_dict())
+    assert torch.allclose(torch.sigmoid(linear(features)), scores)
+    with pytest.raises(ValueError, match="output must be 'sigmoid' or 'linear'"):
+        FeatureDiscriminator("frames", 16, 2, output="tanh")

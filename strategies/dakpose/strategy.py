@@ -97,6 +97,10 @@ class DAKPoseParams(LifterParams):
         auxiliary_decoder: ``G'`` and ``G''`` decode with ``G``'s own decoder (``shared``: eq. 7's one
             ``D``) or with a copy of it each (``own``); their encoders start as copies of ``G``'s
             either way (:class:`~lifelong_pose.strategies.dakpose.networks.AuxiliaryEstimator`).
+        discriminator_output: ``D_str`` and ``D_dyn`` score in (0, 1) (``sigmoid``: the least-squares
+            game behind the reversal has a bounded saddle) or unbounded (``linear``; at 1e-2 the
+            reversal then drives the scores, and ``G``, away: see
+            :class:`~lifelong_pose.strategies.dakpose.networks.FeatureDiscriminator`).
         disentangle: structure augmentation and cross reconstruction (``L_fd``).
         local_scale_std, global_scale_std, scale_truncation: limb scaling's ``F_l ~ N(1, 0.2)``,
             ``F_g ~ N(1, 0.3)``, truncated at this many standard deviations.
@@ -124,6 +128,7 @@ class DAKPoseParams(LifterParams):
     dma: bool = True
     fusion: Literal["adversarial", "direct"] = "adversarial"
     auxiliary_decoder: Literal["shared", "own"] = "shared"
+    discriminator_output: Literal["sigmoid", "linear"] = "sigmoid"
     disentangle: bool = True
     local_scale_std: float = 0.2
     global_scale_std: float = 0.3
@@ -155,6 +160,8 @@ class DAKPoseParams(LifterParams):
             raise ValueError(f"fusion must be 'adversarial' or 'direct', got {self.fusion!r}")
         if self.auxiliary_decoder not in ("shared", "own"):
             raise ValueError(f"auxiliary_decoder must be 'shared' or 'own', got {self.auxiliary_decoder!r}")
+        if self.discriminator_output not in ("sigmoid", "linear"):
+            raise ValueError(f"discriminator_output must be 'sigmoid' or 'linear', got {self.discriminator_output!r}")
         if self.dma_start is not None and not 0 <= self.dma_start <= self.receptive_field:
             raise ValueError(f"dma_start must be in 0..receptive_field ({self.receptive_field}), got {self.dma_start}")
         if not 0 <= self.grl_warmup_share <= 1:
@@ -260,13 +267,15 @@ class DAKPose(LifelongStrategy):
         if p.sma:
             self.structure_estimator = self.add_network("structure_estimator", self._estimator())
             self.structure_discriminator = self.add_network(
-                "structure_discriminator", FeatureDiscriminator("joints", model.channels, model.heads)
+                "structure_discriminator",
+                FeatureDiscriminator("joints", model.channels, model.heads, p.discriminator_output),
             )
             fused += [self.structure_estimator, self.structure_discriminator]
         if p.dma:
             self.dynamics_estimator = self.add_network("dynamics_estimator", self._estimator())
             self.dynamics_discriminator = self.add_network(
-                "dynamics_discriminator", FeatureDiscriminator("frames", model.channels, model.heads)
+                "dynamics_discriminator",
+                FeatureDiscriminator("frames", model.channels, model.heads, p.discriminator_output),
             )
             fused += [self.dynamics_estimator, self.dynamics_discriminator]
         if fused:  # one step for G, G', G'' and the discriminators: the reversal makes it a min-max
