@@ -3,8 +3,8 @@
 For each domain of the given streams (sim, train splits): the median 2D box size (width + height,
 normalised screen units) and root position, and the share of its frames whose box size or root
 position falls outside the source's 1st-99th percentile range. ``diffusion_replay`` can only
-align what its 2D critic sees differ; this is the measurement the README sets beside its per-target
-gains.
+align what its 2D critic sees differ; this is the measurement docs/methods/diffusion-replay.md
+sets beside its per-target gains.
 
     python benchmarks/target_2d_shift.py [--scenarios cross_dataset,cross_scenario] [--results FILE]
 """

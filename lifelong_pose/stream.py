@@ -23,7 +23,7 @@ class StreamDefinition:
     Attributes:
         description: one line for listings.
         domains: the simulated backend's domains: :class:`DomainSpec` (the world of the v0 and v1
-            streams) or :class:`SimDomainSpec` (v2: selections from simulated sessions).
+            streams) or :class:`SimDomainSpec` (v2: selections from simulated recordings).
         real: the same stream read from the real datasets (``--data real``); empty when the
             stream exists only in the simulated world. The two backends may differ in length
             (real cross_camera has H3.6M's four cameras, the simulated one five rigs).

@@ -98,6 +98,7 @@ def test_every_built_in_strategy_passes_its_checks(strategy_id: str) -> None:
     results = assert_all_pass(check_strategy(strategy_id))
     assert [r.name for r in results] == [
         "options_validate",
+        "resolved_defaults",
         "declares_resources",
         "never_changes_test_data",
         "runs_end_to_end",

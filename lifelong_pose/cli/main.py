@@ -251,7 +251,7 @@ def _real_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _session_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A v2 simulated domain in the describe table: its session and what each split selects."""
+    """A v2 simulated domain in the describe table: its recording and what each split selects."""
     spec = row["factors"]
     session = spec["dataset"]
     rig = session["rig"]
@@ -264,7 +264,7 @@ def _session_row(row: dict[str, Any]) -> dict[str, Any]:
         "#": row["index"],
         "domain": row["name"],
         "role": row["role"],
-        "session": session["key"],
+        "recording": session["key"],
         "subjects": f"{len(session['subjects'])} x {session['takes']} takes",
         "cameras": cameras,
         "train reads": _selection_text(spec["train"]) if row["protocol"] == "inductive" else "(test 2D)",

@@ -25,7 +25,7 @@ def add_sweep_parser(commands: Any) -> None:
             "sweep is continued by running the same command again. Needs Ray: pip install -e '.[sweep]'."
         ),
     )
-    sweep.add_argument("file", nargs="?", default=None, help="a YAML sweep file (keys: see the README's Sweeps)")
+    sweep.add_argument("file", nargs="?", default=None, help="a YAML sweep file (keys: see docs/sweeps.md)")
     sweep.add_argument("--scenario", action="append", default=[], help="a scenario of the grid; repeatable")
     sweep.add_argument("--strategy", action="append", default=[], help="a strategy of the grid; repeatable")
     sweep.add_argument("--seeds", type=parse_seeds, default=None, help="seeds of every row: 0,1,2 or 0-2")

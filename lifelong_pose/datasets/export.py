@@ -2,17 +2,17 @@
 
 ``videopose3d`` writes each domain in the VideoPose3D format that fits it:
 
-- **A true Human3.6M folder** for the domains read from a simulated Human3.6M (a session filmed
+- **A true Human3.6M folder** for the domains read from a simulated Human3.6M (a recording filmed
   by the published four-camera rig with clean 2D, :attr:`SimDataset.human36m_layout`):
   ``data_3d_h36m.npz`` (``positions_3d[subject][take]``: (T, 32, 3) world metres, the 17 joints
   VideoPose3D keeps at its kept indices and the root in the 15 it drops) and
   ``data_2d_h36m_gt.npz`` (``positions_2d[subject][take]``: the four cameras' (T, 17, 2) pixels in
   the calibration table's order; ``metadata`` with ``keypoints_symmetry``), subjects ``S1``,
-  ``S5``, ..., takes ``Walk``, ``Walk 1``, ... at the session's full frame rate (50 fps). No
-  ``cameras.json``: the published calibration is the session's. This folder is what
+  ``S5``, ..., takes ``Walk``, ``Walk 1``, ... at the recording's full frame rate (50 fps). No
+  ``cameras.json``: the published calibration is the recording's. This folder is what
   ``--data real --data-root`` and ``data check`` read, and what VideoPose3D's ``run.py -d h36m -k
   gt`` loads unmodified (its camera table is keyed by S1..S11). Every subject any domain of the
-  stream selects is written, with all its takes; one session at most (the first).
+  stream selects is written, with all its takes; one recording at most (the first).
 - **VideoPose3D's custom format plus a 3D file** for every other domain (3DHP- and 3DPW-like,
   moving cameras, detector noise; the v0/v1 world), per domain and split, the frames the stream
   uses: ``data_2d_custom_<domain>_<split>.npz`` (``positions_2d[video]["custom"] = [(T, 17, 2)
@@ -89,7 +89,7 @@ def _pixel_intrinsics(data: DomainData) -> np.ndarray:
 
 def human36m_session(scenario: Scenario) -> SimDataset | None:
     """The simulated Human3.6M the scenario's domains read, written as a Human3.6M folder (the first
-    such session of the stream; None when no domain reads one)."""
+    such recording of the stream; None when no domain reads one)."""
     from lifelong_pose.world.sim_spec import SimDomainSpec
 
     for domain in scenario.domains:
@@ -98,15 +98,15 @@ def human36m_session(scenario: Scenario) -> SimDataset | None:
     return None
 
 
-def _write_human36m(scenario: Scenario, session: SimDataset, out: Path) -> list[str]:
-    """``data_3d_h36m.npz`` and ``data_2d_h36m_gt.npz`` of every subject the stream reads from ``session``."""
+def _write_human36m(scenario: Scenario, recording: SimDataset, out: Path) -> list[str]:
+    """``data_3d_h36m.npz`` and ``data_2d_h36m_gt.npz`` of every subject the stream reads from ``recording``."""
     from lifelong_pose.world.sim_spec import SimDomainSpec
 
     subjects = sorted(
         {
             subject
             for domain in scenario.domains
-            if isinstance(domain, SimDomainSpec) and domain.dataset == session
+            if isinstance(domain, SimDomainSpec) and domain.dataset == recording
             for split in ("train", "test")
             for subject in domain.subjects(split)
         },
@@ -116,7 +116,7 @@ def _write_human36m(scenario: Scenario, session: SimDataset, out: Path) -> list[
     positions_2d: dict[str, dict[str, list[np.ndarray]]] = {}
     for subject in subjects:
         positions_3d[subject], positions_2d[subject] = {}, {}
-        for take in scenario.backend.recorded(session, subject, frame_step=1):
+        for take in scenario.backend.recorded(recording, subject, frame_step=1):
             assert take.world is not None
             joints32 = np.repeat(take.world[:, :1], 32, axis=1)
             joints32[:, list(KEPT_32)] = take.world
@@ -126,7 +126,7 @@ def _write_human36m(scenario: Scenario, session: SimDataset, out: Path) -> list[
         "layout_name": "h36m",
         "num_joints": 17,
         "keypoints_symmetry": _SYMMETRY,
-        "fps": dict.fromkeys(subjects, session.fps),
+        "fps": dict.fromkeys(subjects, recording.fps),
     }
     np.savez_compressed(out / FILE_3D, positions_3d=positions_3d)
     np.savez_compressed(out / FILES_2D["gt"], positions_2d=positions_2d, metadata=metadata)

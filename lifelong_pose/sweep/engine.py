@@ -27,7 +27,7 @@ from lifelong_pose.sweep.task import RunTask, outcome
 
 INSTALL_HINT = 'the sweep command runs on Ray, which is not installed: pip install -e ".[sweep]" (or pip install ray)'
 CONNECT_TIMEOUT_S = 3.0
-"""Seconds the address probe may take in all (the README promises an answer within 5 s of the command)."""
+"""Seconds the address probe may take in all (docs/sweeps.md promises an answer within 5 s of the command)."""
 SWEEP_FILE = "sweep.json"
 
 

@@ -2,7 +2,7 @@
 
 Two simulated worlds build a stream's domains: the factor world of the v0/v1 streams
 (:class:`~lifelong_pose.world.factors.DomainSpec`: every domain generated from its own factors)
-and the session world of v2 (:class:`~lifelong_pose.world.sim_spec.SimDomainSpec`: subjects
+and the recorded world of v2 (:class:`~lifelong_pose.world.sim_spec.SimDomainSpec`: subjects
 recorded once in a simulated lab, then selected and converted as real data is). The motion
 library, the scripts and the recorded takes are loaded once per backend and shared by its domains.
 """
@@ -82,7 +82,7 @@ class SimBackend:
         return library
 
     def recorded(self, dataset: SimDataset, subject: str, frame_step: int) -> list[RecordedTake]:
-        """Every take of ``subject`` in a simulated session, recorded once per frame step."""
+        """Every take of ``subject`` in a simulated recording, recorded once per frame step."""
         from lifelong_pose.world.recording import record_subject, session_scripts
 
         key = (repr(dataset), subject, frame_step)
@@ -100,7 +100,7 @@ class SimBackend:
         return sorted(views, key=lambda view: (view.subject, view.action))
 
     def session_split(self, domain: SimDomainSpec, split: str) -> DomainData:
-        """A v2 domain's split: its selection of a simulated session, converted as real data is."""
+        """A v2 domain's split: its selection of a simulated recording, converted as real data is."""
         from lifelong_pose.datasets.build import select
         from lifelong_pose.datasets.sequences import to_domain_data
 

@@ -1,15 +1,15 @@
-"""Record a simulated session: each subject performs each script in takes, each camera films them.
+"""Record a simulated capture: each subject performs each script in takes, each camera films them.
 
 The output has the shape of a dataset file as the real-data readers produce it: one
 :class:`~lifelong_pose.datasets.sequences.PoseSequence` per camera view of a take (pixels, camera
 metres, the camera's intrinsics), so a simulated domain goes through the same selection and
 conversion as a real one (:func:`~lifelong_pose.datasets.build.select`,
-:func:`~lifelong_pose.datasets.sequences.to_domain_data`). A session filmed by the published
+:func:`~lifelong_pose.datasets.sequences.to_domain_data`). A capture filmed by the published
 Human3.6M rig keeps its world-frame 3D too, in float32 as Human3.6M's file stores it, and its
-views are made from that 3D by the same conversion the Human3.6M reader applies, so a session
-exported and read back is bit for bit the session recorded.
+views are made from that 3D by the same conversion the Human3.6M reader applies, so a capture
+exported and read back is bit for bit the capture recorded.
 
-Seeds derive from ``(world seed, session key, subject, script, take)``: a subject's takes are
+Seeds derive from ``(world seed, dataset key, subject, script, take)``: a subject's takes are
 the same whichever other subjects are recorded, and at every frame step.
 """
 

@@ -2,7 +2,7 @@
 this while the registry is listed).
 
 Since the v2 streams the simulated world is organised as the real datasets are: a
-:class:`SimDataset` is a recording session (named subjects, each performing every script of its
+:class:`SimDataset` is a recording (named subjects, each performing every script of its
 action set in several takes, filmed by every camera of a rig), and a stream's domain is a
 :class:`SimDomainSpec`: a :class:`~lifelong_pose.datasets.spec.Selection` of subjects, cameras and
 takes of one dataset for each split, exactly as a :class:`~lifelong_pose.datasets.spec.RealDomainSpec`
@@ -120,11 +120,11 @@ class H36MRig:
 
 @dataclass(frozen=True)
 class SimDataset:
-    """A simulated recording session: every subject performs every script of ``actions`` in
+    """A simulated recording: every subject performs every script of ``actions`` in
     ``takes`` takes, filmed by every camera of ``rig``.
 
     Attributes:
-        key: identity of the session (seeds derive from it); two datasets with one key and the
+        key: identity of the recording (seeds derive from it); two datasets with one key and the
             same factors are the same data.
         subjects: the performers, in the order listed.
         actions: action labels (``walk``, ``turn``, ``punch``...) whose clips are the scripts.
@@ -208,7 +208,7 @@ class SimDomainSpec:
 
     Attributes:
         name: shown in tables.
-        dataset: the simulated session it reads.
+        dataset: the simulated recording it reads.
         train, test: subjects, cameras and takes of each split (``part`` stays ``all``).
         labelled: True for the source only.
         layout: ``h36m17`` or ``common16``.
@@ -247,7 +247,7 @@ class SimDomainSpec:
             _require(isinstance(value, int) and value >= 1, owner, f"{name} must be an int >= 1, got {value!r}")
         for split, selection in (("train", self.train), ("test", self.test)):
             _require(
-                selection.part == "all", owner, f"a simulated session has no {selection.part!r} part ({split} split)"
+                selection.part == "all", owner, f"a simulated recording has no {selection.part!r} part ({split} split)"
             )
             unknown = [s for s in selection.subjects if s not in self.dataset.subject_names]
             _require(not unknown, owner, f"{split} split names subjects {unknown} that {self.dataset.key!r} lacks")

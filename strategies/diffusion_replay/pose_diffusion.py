@@ -109,7 +109,8 @@ class PoseDiffusion(nn.Module):
     Args:
         num_joints: joints per pose.
         diffusion_steps: ``T``, the length of the noising chain (the paper: 400).
-        width, blocks: size of the denoiser.
+        width: hidden width of the denoiser.
+        blocks: residual blocks of the denoiser.
 
     Everything it knows is in its ``state_dict`` (weights, the standardisation and the number of
     domains learned), which is what a strategy carries from one domain to the next.

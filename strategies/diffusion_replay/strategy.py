@@ -214,11 +214,11 @@ class _Generated:
 class DiffusionReplay(LifelongStrategy):
     """GAN adaptation on a teacher's predicted poses, DDIM 2D-pose replay as a domain prior, EMA of the lifter.
 
-    Where the seed (and the paper, as far as public text goes) is silent, this is what was chosen
+    Where the paper (as far as its public text goes) is silent, this is what was chosen
     (the measurements behind each default: ``benchmarks/results/diffusion_replay_cross_dataset.md``):
 
     - **Whose predictions are augmented** (``teacher``): the lifter as it entered the domain,
-      frozen, in evaluation mode. The seed says "predicted 3D poses" without saying by whom;
+      frozen, in evaluation mode. The paper says "predicted 3D poses" without saying by whom;
       taking them from the lifter being trained (``teacher=live``) is a self-training loop in
       which the lifter chases its own moving output: on cross_scenario-v1 S1 -> S5 it took the
       error from 189 to 415 mm in one epoch of plain ``(x, P(x))`` training, the predicted bodies
@@ -245,7 +245,7 @@ class DiffusionReplay(LifelongStrategy):
       rows see their own target frame and are placed on it. ``prior=noise``: the embedding sees
       Gaussian noise and every row is placed on its own frame; ``prior=none``: no domain
       embedding. The sampler is trained only with ``ddim``.
-    - **Placement** (seed: "projected with source camera parameters"): each row takes one of the
+    - **Placement** (the paper: "projected with source camera parameters"): each row takes one of the
       source's cameras (kept after the source: intrinsics only, a few numbers), and the root
       position comes from global position alignment (PoseDA's eq. 4-9) to the style pose under
       that camera; the RT generator's translation then shifts it sideways (``translation_limit``
@@ -283,7 +283,7 @@ class DiffusionReplay(LifelongStrategy):
       the replayed rows of one batch, 35 mm over the rest). Without the filter the targets end
       at 267.9 +- 0.3 mm, with it at 98.3 +- 3.9 (cross_dataset-v2, 3 seeds).
     - **EMA**: the ``ema`` plugin, eta 0.99; ``ema_update=step`` averages after every step,
-      ``ema_update=domain`` is the seed's formula read literally, once per domain:
+      ``ema_update=domain`` is the paper's formula read literally, once per domain:
       ``P_{j+1} = eta P_j + (1 - eta) P^_j``. Per step is the default because per domain, at
       0.99, the lifter barely leaves the source (targets 120.7 +- 3.7 mm against
       ``source_only``'s 122.9, forgetting 0.5), while per step it gains on the targets (98.3)
