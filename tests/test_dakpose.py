@@ -325,16 +325,21 @@ def test_the_probe_keeps_the_reversed_gradients_norm() -> None:
     assert float(probe.norm) == pytest.approx(2.0 * 2**0.5)  # |-2 * (1, 1)|
 
 
-def test_the_discriminators_score_probabilities_so_the_reversed_game_is_bounded() -> None:
-    """Behind a gradient reversal G maximises the least-squares loss: on sigmoid scores it is at most 2."""
+def test_the_discriminators_bound_the_reversed_game() -> None:
+    """Behind a gradient reversal G maximises the least-squares loss: sigmoid scores bound it by 2, and
+    normalised features leave G no way to move the scores by scale alone."""
     torch.manual_seed(0)
-    features = 1e4 * torch.randn(4, 5, 17, 16)  # features a runaway G would make
-    bounded = FeatureDiscriminator("frames", 16, 2)
-    scores = bounded(features)
+    features = torch.randn(4, 5, 17, 16)
+    bounded = FeatureDiscriminator("frames", 16, 2, output="sigmoid")
+    scores = bounded(1e4 * features)  # features a runaway G would make
     assert ((scores >= 0) & (scores <= 1)).all()
     assert float((scores**2).mean() + ((1 - scores) ** 2).mean()) <= 2.0
     linear = FeatureDiscriminator("frames", 16, 2, output="linear")
     linear.load_state_dict(bounded.state_dict())
-    assert torch.allclose(torch.sigmoid(linear(features)), scores)
+    assert torch.allclose(torch.sigmoid(linear(features)), bounded(features))
+    assert torch.allclose(linear(100.0 * features), linear(features), atol=1e-4)  # normalised: scale-free
+    raw = FeatureDiscriminator("frames", 16, 2, output="linear", normalise=False)
+    raw.load_state_dict(linear.state_dict())
+    assert not torch.allclose(raw(100.0 * features), raw(features))
     with pytest.raises(ValueError, match="output must be 'sigmoid' or 'linear'"):
         FeatureDiscriminator("frames", 16, 2, output="tanh")

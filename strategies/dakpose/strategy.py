@@ -97,9 +97,11 @@ class DAKPoseParams(LifterParams):
         auxiliary_decoder: ``G'`` and ``G''`` decode with ``G``'s own decoder (``shared``: eq. 7's one
             ``D``) or with a copy of it each (``own``); their encoders start as copies of ``G``'s
             either way (:class:`~lifelong_pose.strategies.dakpose.networks.AuxiliaryEstimator`).
-        discriminator_output: ``D_str`` and ``D_dyn`` score in (0, 1) (``sigmoid``: the least-squares
-            game behind the reversal has a bounded saddle) or unbounded (``linear``; at 1e-2 the
-            reversal then drives the scores, and ``G``, away: see
+        discriminator_output: ``D_str`` and ``D_dyn`` score without bound (``linear``, eq. 4-5) or
+            in (0, 1) (``sigmoid``).
+        discriminator_normalise: the discriminators layer-normalise the features they score, so the
+            reversal cannot win by scaling them. With ``linear`` and no normalisation the reversal
+            diverges at the quick rate; with ``sigmoid`` it saturates to a zero gradient (measured:
             :class:`~lifelong_pose.strategies.dakpose.networks.FeatureDiscriminator`).
         disentangle: structure augmentation and cross reconstruction (``L_fd``).
         local_scale_std, global_scale_std, scale_truncation: limb scaling's ``F_l ~ N(1, 0.2)``,
@@ -128,7 +130,8 @@ class DAKPoseParams(LifterParams):
     dma: bool = True
     fusion: Literal["adversarial", "direct"] = "adversarial"
     auxiliary_decoder: Literal["shared", "own"] = "shared"
-    discriminator_output: Literal["sigmoid", "linear"] = "sigmoid"
+    discriminator_output: Literal["sigmoid", "linear"] = "linear"
+    discriminator_normalise: bool = True
     disentangle: bool = True
     local_scale_std: float = 0.2
     global_scale_std: float = 0.3
@@ -268,14 +271,18 @@ class DAKPose(LifelongStrategy):
             self.structure_estimator = self.add_network("structure_estimator", self._estimator())
             self.structure_discriminator = self.add_network(
                 "structure_discriminator",
-                FeatureDiscriminator("joints", model.channels, model.heads, p.discriminator_output),
+                FeatureDiscriminator(
+                    "joints", model.channels, model.heads, p.discriminator_output, p.discriminator_normalise
+                ),
             )
             fused += [self.structure_estimator, self.structure_discriminator]
         if p.dma:
             self.dynamics_estimator = self.add_network("dynamics_estimator", self._estimator())
             self.dynamics_discriminator = self.add_network(
                 "dynamics_discriminator",
-                FeatureDiscriminator("frames", model.channels, model.heads, p.discriminator_output),
+                FeatureDiscriminator(
+                    "frames", model.channels, model.heads, p.discriminator_output, p.discriminator_normalise
+                ),
             )
             fused += [self.dynamics_estimator, self.dynamics_discriminator]
         if fused:  # one step for G, G', G'' and the discriminators: the reversal makes it a min-max
