@@ -155,6 +155,8 @@ def run_row(
                 break
             continue
         run_options = dict(options) | budget_options(strategy, steps, adapt_steps)
+        if steps is not None and run_options.get("lr_warmup_steps", 0) >= steps:  # a smoke budget: no warm-up
+            run_options["lr_warmup_steps"] = 0
         if (
             existing is not None
             and existing["status"] == "complete"

@@ -59,8 +59,32 @@ def strategy_params(spec: StrategySpec, target: Any, profile: str, overrides: Ma
     for steps, epochs, _ in BUDGETS:
         if overrides.get(steps) is not None and epochs not in overrides and options.get(epochs) is not None:
             options[epochs] = None
+    if "lr_warmup_steps" not in overrides:
+        warmup = _warmup_for_budget(target, {**target.profile_options(profile), **spec.kwargs}, overrides)
+        if warmup is not None:
+            options["lr_warmup_steps"] = warmup
     check_kwargs(target.Params, options, f"Strategy {spec.id!r}")
     return target.Params(**options)
+
+
+def _warmup_for_budget(target: Any, layered: Mapping[str, Any], overrides: Mapping[str, Any]) -> int | None:
+    """A default warm-up scaled to a shorter budget the user gave, or None where it fits as it is.
+
+    Why: a default warm-up belongs to the default budget (DAK-Pose warms up 200 of its 4000 steps);
+    ``--steps 100`` asks for a shorter run, not for a warm-up longer than the run, which would be
+    refused. The warm-up keeps its share of the budget (rounded down; 0 below one step) and the
+    record shows the value used. A warm-up the user sets is never changed (a conflict is refused).
+    """
+    from dataclasses import MISSING, fields
+
+    defaults = {f.name: f.default for f in fields(target.Params) if f.default is not MISSING} | dict(layered)
+    warmup = defaults.get("lr_warmup_steps") or 0
+    scaled = []
+    for steps, _, _ in BUDGETS:
+        given, default = overrides.get(steps), defaults.get(steps)
+        if isinstance(given, int) and isinstance(default, int) and default > 0 and 0 < given <= warmup:
+            scaled.append(min(warmup * given // default, given - 1))
+    return min(scaled) if scaled else None
 
 
 def strategy_spec_for(id_or_entry_point: str) -> StrategySpec:
