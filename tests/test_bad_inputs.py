@@ -101,6 +101,18 @@ def _fixtures(tmp: Path) -> None:
     np.savez(tmp / "payload" / "data_3d_h36m.npz", positions_3d={"S1": {"Walking": _Payload()}})
 
 
+def _run_main(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int | str | None, pytest.CaptureResult[str]]:
+    """``main`` on ``argv`` (``{tmp}`` made ``tmp_path``): its exit status, argparse's usage errors included,
+    and what it printed."""
+    try:
+        exit_code = main([part.replace("{tmp}", str(tmp_path)) for part in argv])
+    except SystemExit as stop:  # argparse's own usage errors
+        exit_code = stop.code
+    return exit_code, capsys.readouterr()
+
+
 @pytest.mark.parametrize(("argv", "code", "words"), [case[1:] for case in CORPUS], ids=[case[0] for case in CORPUS])
 def test_bad_input_is_one_clear_line_and_leaves_nothing(
     argv: list[str],
@@ -113,11 +125,7 @@ def test_bad_input_is_one_clear_line_and_leaves_nothing(
     _fixtures(tmp_path)
     monkeypatch.chdir(tmp_path)
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    try:
-        exit_code = main([part.replace("{tmp}", str(tmp_path)) for part in argv])
-    except SystemExit as stop:  # argparse's own usage errors
-        exit_code = stop.code
-    captured = capsys.readouterr()
+    exit_code, captured = _run_main(argv, tmp_path, capsys)
     message = captured.err + captured.out
     assert exit_code == code, message
     for word in words:
@@ -339,11 +347,7 @@ def test_hostile_input_is_one_bounded_line_and_leaves_nothing(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("sys.dont_write_bytecode", True)  # an imported plugin file leaves no __pycache__
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    try:
-        exit_code = main([part.replace("{tmp}", str(tmp_path)) for part in argv])
-    except SystemExit as stop:  # argparse's own usage errors
-        exit_code = stop.code
-    captured = capsys.readouterr()
+    exit_code, captured = _run_main(argv, tmp_path, capsys)
     message = captured.err + captured.out
     assert exit_code == code, message
     for word in words:
