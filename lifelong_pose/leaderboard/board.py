@@ -28,6 +28,7 @@ from lifelong_pose.leaderboard.entry import (
     check_scenario_id,
     configuration_key,
     entry_from_records,
+    option_text,
     recompute,
     validate_entry,
 )
@@ -140,7 +141,7 @@ def reproduce_command(entry: Mapping[str, Any]) -> str:
     defaults = _strategy_defaults({"strategy": strategy, "profile": configuration["profile"]})
     for key, value in sorted(strategy["params"].items()):
         if key not in defaults or defaults[key] != value:
-            parts += ["--set", f"{key}={_option_value(value)}"]
+            parts += ["--set", f"{key}={option_text(value)}"]
     for plugin in configuration["plugins"]:
         if not plugin.get("id"):
             continue
@@ -149,12 +150,8 @@ def reproduce_command(entry: Mapping[str, Any]) -> str:
         for key, value in sorted(plugin.get("params", {}).items()):
             if key not in plugin_defaults or plugin_defaults[key] != value:
                 base = str(plugin["id"]).rsplit("-v", 1)[0]
-                parts += ["--set", f"{base}.{key}={_option_value(value)}"]
+                parts += ["--set", f"{base}.{key}={option_text(value)}"]
     return " ".join(shlex.quote(part) for part in parts)
-
-
-def _option_value(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _plugin_defaults(plugin: str) -> dict[str, Any]:

@@ -294,12 +294,13 @@ def display_name(
     strategy_id: str, params: Mapping[str, Any], defaults: Mapping[str, Any], plugins: Sequence[str]
 ) -> str:
     """``poseda-v0 (lpa=false) + ema``: the strategy, the options that differ from its defaults, plugins."""
-    changed = [f"{key}={_option_text(value)}" for key, value in sorted(params.items()) if defaults.get(key) != value]
+    changed = [f"{key}={option_text(value)}" for key, value in sorted(params.items()) if defaults.get(key) != value]
     name = strategy_id + (f" ({', '.join(changed)})" if changed else "")
     return " + ".join([name, *plugins])
 
 
-def _option_text(value: Any) -> str:
+def option_text(value: Any) -> str:
+    """An option's value as a name and a command line write it: a string as it is, anything else as JSON."""
     return json.dumps(value) if not isinstance(value, str) else value
 
 
