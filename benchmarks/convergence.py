@@ -11,6 +11,11 @@ times it, one row per target, in ``benchmarks/results/convergence_STRATEGY.md``.
 
     python benchmarks/convergence.py [--seeds 0,1,2] [--scenarios cross_scenario,...] [--factor 4]
     python benchmarks/convergence.py --strategy oracle --scenarios cross_dataset [--out runs/convergence]
+    python benchmarks/convergence.py --lifter dakpose --scenarios cross_dataset,cross_scenario
+
+With ``--lifter dakpose`` the source budget checked is DAK-Pose's lifter at DAK-Pose's budget
+(``source_only`` with the options of ``benchmarks/dakpose_table.py``'s same-lifter row), written
+to ``benchmarks/results/convergence_dakpose_lifter.md``.
 
 The budget runs use the source cache, so the other tables (domain gap, strategies) start from
 these very sources.
@@ -22,13 +27,14 @@ import argparse
 import time
 from pathlib import Path
 
-from results_file import write_results  # benchmarks/ is on sys.path when a script runs
+from dakpose_table import SAME_LIFTER  # benchmarks/ is on sys.path when a script runs
+from results_file import write_results
 from tabulate import tabulate
 
 import lifelong_pose as lp
 from lifelong_pose.cli.run import parse_seeds
 from lifelong_pose.registry import load_entry_point
-from lifelong_pose.runner.convergence import BudgetCheck, check_budget, check_target_budget
+from lifelong_pose.runner.convergence import BudgetCheck, check_budget, check_target_budget, check_unseen_targets
 from lifelong_pose.runner.tables import mean_std_cell
 from lifelong_pose.training.params import LifterParams
 
@@ -45,14 +51,30 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, default=None, help="the budget to check (default: the quick profile's)")
     parser.add_argument("--source-steps", type=int, default=None, help="with --strategy: the source budget (CI smoke)")
+    parser.add_argument(
+        "--lifter",
+        choices=("simple_baseline", "dakpose"),
+        default="simple_baseline",
+        help="the source budget of the quick MLP, or of DAK-Pose's lifter at DAK-Pose's budget",
+    )
     parser.add_argument("--out", default="runs/convergence", help="run folders (resumed if present)")
     parser.add_argument("--results", default=None, help="default: benchmarks/results/convergence[_STRATEGY].md")
     args = parser.parse_args()
     source = args.strategy == "source_only"
+    dakpose = args.lifter == "dakpose"
+    if dakpose and not source:
+        parser.error("--lifter dakpose checks a source budget: leave --strategy at source_only")
+    name = "convergence_dakpose_lifter.md" if dakpose else "convergence.md"
     results = args.results or str(
-        Path(__file__).parent / "results" / ("convergence.md" if source else f"convergence_{args.strategy}.md")
+        Path(__file__).parent / "results" / (name if source else f"convergence_{args.strategy}.md")
     )
-    if source:
+    lifter_options = {key: value for key, value in SAME_LIFTER.items() if key != "steps"} if dakpose else None
+    out = Path(args.out) / "dakpose_lifter" if dakpose else Path(args.out)
+    if dakpose:
+        steps = args.steps or SAME_LIFTER["steps"]
+        if lifter_options["lr_warmup_steps"] >= steps:  # a smoke budget: no warm-up, as in the tables
+            lifter_options["lr_warmup_steps"] = 0
+    elif source:
         steps = args.steps or LifterParams().steps
     else:
         spec = lp.strategy_registry.spec(args.strategy)
@@ -63,10 +85,13 @@ def main() -> None:
     rows = []
     for scenario in args.scenarios.split(","):
         checks: list[list[BudgetCheck]] = []  # per seed: one check (source) or one per target
+        unseen: list[BudgetCheck] = []  # per seed, source budgets only: the targets the source never saw
         for seed in args.seeds:
             tick = time.perf_counter()
             if source:
-                found = [check_budget(scenario, Path(args.out) / scenario, steps=steps, factor=args.factor, seed=seed)]
+                budget = {"steps": steps, "factor": args.factor, "seed": seed, "options": lifter_options}
+                found = [check_budget(scenario, out / scenario, **budget)]
+                unseen.append(check_unseen_targets(scenario, out / scenario, **budget))  # the same runs, read
             else:
                 folder = Path(args.out) / scenario / args.strategy
                 found = check_target_budget(
@@ -93,6 +118,15 @@ def main() -> None:
                     mean_std_cell([100 * c.improvement for c in column]),
                     "yes" if all(c.converged() for c in column) else "NO",
                 ]
+                + (
+                    [
+                        mean_std_cell([c.error for c in unseen]),
+                        mean_std_cell([c.longer_error for c in unseen]),
+                        mean_std_cell([100 * c.improvement for c in unseen]),
+                    ]
+                    if source
+                    else []
+                )
             )
     what = "source" if source else f"{args.strategy} target"
     headers = [
@@ -102,16 +136,24 @@ def main() -> None:
         f"at {args.factor}x the budget",
         "improvement (%)",
         "converged (< 10 %, every seed)",
-    ]
+    ] + (["unseen targets, R[0, j] (mm)", f"at {args.factor}x", "improvement (%)"] if source else [])
     seeds = ",".join(map(str, args.seeds))
     command = f"python benchmarks/convergence.py --seeds {seeds} --scenarios {args.scenarios}"
     command += "" if source else f" --strategy {args.strategy}"
+    command += " --lifter dakpose" if dakpose else ""
     command += "" if args.steps is None else f" --steps {args.steps}"
     command += "" if args.source_steps is None else f" --source-steps {args.source_steps}"
-    if source:
+    if dakpose:
+        options = ", ".join(f"{key}={value}" for key, value in lifter_options.items())
+        measured = (
+            f"`source_only` with DAK-Pose's lifter ({options}) trained for DAK-Pose's quick budget and for "
+            f"{args.factor} times it, its MPJPE on the source's own test split and, read from the same runs, on the "
+            "targets it never saw (mean over targets of R[0, j])"
+        )
+    elif source:
         measured = (
             f"`source_only` trained for the quick budget and for {args.factor} times it, its MPJPE on the source's "
-            "own test split"
+            "own test split and, read from the same runs, on the targets it never saw (mean over targets of R[0, j])"
         )
     else:
         measured = (
@@ -121,7 +163,7 @@ def main() -> None:
     write_results(
         results,
         [
-            f"# Convergence of the quick profile's {what} budget (sim)",
+            f"# Convergence of the quick profile's {what} budget{' (DAK-Pose lifter)' if dakpose else ''} (sim)",
             "",
             f"Made by `{command}` on a 2-core CPU: {measured}, mean ± std over seeds (world seed 0).",
             "",

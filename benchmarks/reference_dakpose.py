@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lifelong_pose.models.dakpose import token_inputs
 from lifelong_pose.models.factory import Lifter
 
 _BLOCK_NAMES = {
@@ -37,10 +38,12 @@ def _blocks(channels: int, heads: int, count: int, dropout: float) -> nn.Transfo
 class _Encoder(nn.Module):
     """Linear embedding, a positional encoding on one axis, blocks attending across that axis."""
 
-    def __init__(self, axis: str, positions: int, channels: int, heads: int, blocks: int, dropout: float) -> None:
+    def __init__(
+        self, axis: str, positions: int, channels: int, heads: int, blocks: int, dropout: float, inputs: int
+    ) -> None:
         super().__init__()
         self.axis = axis  # "joints" (spatial) or "frames" (temporal)
-        self.embed = nn.Linear(2, channels)
+        self.embed = nn.Linear(inputs, channels)
         self.position = nn.Parameter(torch.zeros(positions, channels))
         nn.init.trunc_normal_(self.position, std=0.02)
         self.blocks = _blocks(channels, heads, blocks, dropout)
@@ -91,13 +94,14 @@ class ReferenceDAKPoseLifter(Lifter):
         decoder_blocks: K (6 in the paper).
         heads: attention heads (C must be divisible by it).
         dropout: inside every block.
+        root_offsets: tokens also embed their offset from the frame's root joint.
 
     Raises:
         ValueError: an even receptive field, or sizes out of range.
     """
 
     name = "dakpose_reference"
-    size_names = ("channels", "encoder_blocks", "decoder_blocks", "heads", "dropout")
+    size_names = ("channels", "encoder_blocks", "decoder_blocks", "heads", "dropout", "root_offsets")
 
     def __init__(
         self,
@@ -109,6 +113,7 @@ class ReferenceDAKPoseLifter(Lifter):
         decoder_blocks: int = 6,
         heads: int = 8,
         dropout: float = 0.1,
+        root_offsets: bool = False,
     ) -> None:
         if receptive_field < 1 or receptive_field % 2 == 0:
             raise ValueError(f"DAK-Pose needs an odd receptive_field >= 1, got {receptive_field}")
@@ -120,14 +125,17 @@ class ReferenceDAKPoseLifter(Lifter):
         super().__init__(num_joints, receptive_field=receptive_field)
         self.channels, self.heads, self.dropout = channels, heads, dropout
         self.encoder_blocks, self.decoder_blocks = encoder_blocks, decoder_blocks
-        self.structure_encoder = _Encoder("joints", num_joints, channels, heads, encoder_blocks, dropout)
-        self.dynamics_encoder = _Encoder("frames", receptive_field, channels, heads, encoder_blocks, dropout)
+        self.root_offsets = bool(root_offsets)
+        inputs = 4 if self.root_offsets else 2
+        self.structure_encoder = _Encoder("joints", num_joints, channels, heads, encoder_blocks, dropout, inputs)
+        self.dynamics_encoder = _Encoder("frames", receptive_field, channels, heads, encoder_blocks, dropout, inputs)
         self.decoder = _Decoder(channels, heads, decoder_blocks, dropout)
 
     def encode(self, x2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, T, J, 2) -> structural features ``s`` and dynamic features ``d``, each (B, T, J, C)."""
         self.check_input(x2d)
-        return self.structure_encoder(x2d), self.dynamics_encoder(x2d)
+        tokens = token_inputs(x2d, self.root_offsets)
+        return self.structure_encoder(tokens), self.dynamics_encoder(tokens)
 
     def decode(self, structure: torch.Tensor, dynamics: torch.Tensor) -> torch.Tensor:
         """``s``, ``d`` -> (B, T, J, 3) root-relative metres (joint 0 exactly zero)."""

@@ -462,13 +462,13 @@ def test_a_set_aside_entry_gets_a_manifest_and_clear_knows_it(tmp_path: Path) ->
 
 
 def test_a_shorter_budget_scales_a_default_warmup_but_never_one_the_user_set() -> None:
-    """DAK-Pose warms up 200 of its 4000 steps: --steps 100 keeps that share (5 steps), --steps 4 none;
+    """DAK-Pose warms up 200 of its 8000 steps: --steps 100 keeps that share (2.5, 2 steps), --steps 4 none;
     a warm-up the user sets is never changed, so a conflict there is refused."""
     import lifelong_pose as lp
     from lifelong_pose.training import RunContext
 
     context = RunContext(17, "h36m17")
-    assert lp.strategy_registry.make("dakpose", context=context, steps=100).params.lr_warmup_steps == 5
+    assert lp.strategy_registry.make("dakpose", context=context, steps=100).params.lr_warmup_steps == 2
     assert lp.strategy_registry.make("dakpose", context=context, steps=4).params.lr_warmup_steps == 0
     assert lp.strategy_registry.make("dakpose", context=context, steps=1000).params.lr_warmup_steps == 200
     with pytest.raises(ValueError, match=r"lr_warmup_steps \(200\) must be shorter than the source budget \(100"):

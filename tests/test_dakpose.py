@@ -218,7 +218,28 @@ def test_bad_options_are_clear_errors() -> None:
     ("sizes", "frames"),
     [
         ({"channels": 16, "encoder_blocks": 1, "decoder_blocks": 1, "heads": 2, "dropout": 0.0}, 5),
-        ({"channels": 24, "encoder_blocks": 2, "decoder_blocks": 2, "heads": 3, "dropout": 0.2}, 9),
+        (
+            {
+                "channels": 16,
+                "encoder_blocks": 1,
+                "decoder_blocks": 1,
+                "heads": 1,
+                "dropout": 0.0,
+                "root_offsets": True,
+            },
+            9,
+        ),
+        (
+            {
+                "channels": 24,
+                "encoder_blocks": 2,
+                "decoder_blocks": 2,
+                "heads": 3,
+                "dropout": 0.2,
+                "root_offsets": True,
+            },
+            9,
+        ),
     ],
 )
 def test_the_fast_lifter_gives_the_reference_outputs_with_the_same_weights(sizes: dict[str, Any], frames: int) -> None:
@@ -245,6 +266,25 @@ def test_the_fast_lifter_gives_the_reference_outputs_with_the_same_weights(sizes
         gradients = fast_state_dict({name: p.grad for name, p in reference.named_parameters()})
         for name, parameter in fast.named_parameters():
             torch.testing.assert_close(parameter.grad, gradients[name], atol=1e-4, rtol=1e-4)
+
+
+def test_root_offsets_give_each_token_its_offset_from_the_frames_root() -> None:
+    from lifelong_pose.models.dakpose import DAKPoseLifter, token_inputs
+
+    x2d = torch.tensor([[[[0.5, -0.25], [0.75, 0.0], [0.0, 1.0]]]])  # one frame, three joints
+    expected = torch.tensor([[[[0.5, -0.25, 0.0, 0.0], [0.75, 0.0, 0.25, 0.25], [0.0, 1.0, -0.5, 1.25]]]])
+    torch.testing.assert_close(token_inputs(x2d, True), expected)
+    assert token_inputs(x2d, False) is x2d
+    # every profile embeds the offsets; a lifter saved before the option (no key) rebuilds without them
+    for profile in ("tiny", "quick", "paper"):
+        assert build_lifter("dakpose", num_joints=17, profile=profile, receptive_field=9).root_offsets
+    old = DAKPoseLifter(17, receptive_field=5, channels=8, encoder_blocks=1, decoder_blocks=1, heads=1)
+    assert old.structure_encoder.embed.in_features == 2 and "root_offsets" in old.get_params()
+    new = DAKPoseLifter(
+        17, receptive_field=5, channels=8, encoder_blocks=1, decoder_blocks=1, heads=1, root_offsets=True
+    )
+    assert new.structure_encoder.embed.in_features == 4
+    assert build_lifter(**new.get_params()).root_offsets
 
 
 def test_axis_attention_attends_only_along_its_axis() -> None:

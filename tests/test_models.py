@@ -15,7 +15,14 @@ LIFTERS = [spec.id for spec in lifter_registry]
 TINY: dict[str, dict[str, Any]] = {
     "simple_baseline": {"width": 32, "blocks": 1, "dropout": 0.0},
     "videopose": {"channels": 16, "dropout": 0.0},
-    "dakpose": {"channels": 16, "encoder_blocks": 1, "decoder_blocks": 1, "heads": 2, "dropout": 0.0},
+    "dakpose": {
+        "channels": 16,
+        "encoder_blocks": 1,
+        "decoder_blocks": 1,
+        "heads": 2,
+        "dropout": 0.0,
+        "root_offsets": True,
+    },
 }
 TINY_RF = {"simple_baseline": 1, "videopose": 27, "dakpose": 5}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lifelong_pose.data.passes import batches_per_epoch
-from lifelong_pose.runner.convergence import BudgetCheck, check_budget, check_target_budget
+from lifelong_pose.runner.convergence import BudgetCheck, check_budget, check_target_budget, check_unseen_targets
 from lifelong_pose.training.params import AdaptationParams, LifterParams
 from lifelong_pose.training.schedule import learning_rate
 
@@ -100,6 +100,12 @@ def test_check_budget_trains_the_budget_and_four_times_it(temporary_scenario_id:
     assert check.error == short["matrices"]["mpjpe"][0][0] and check.longer_error == long["matrices"]["mpjpe"][0][0]
     again = check_budget(scenario, tmp_path, steps=10, options={"batch_size": 16})  # finished runs are resumed
     assert again == check
+    # the same runs, read on the targets the source never saw: the mean of R[0, 1:]
+    unseen = check_unseen_targets(scenario, tmp_path, steps=10, options={"batch_size": 16})
+    for value, record in ((unseen.error, short), (unseen.longer_error, long)):
+        first_row = record["matrices"]["mpjpe"][0]
+        assert len(first_row) >= 2 and value == pytest.approx(sum(first_row[1:]) / (len(first_row) - 1))
+    assert (unseen.steps, unseen.factor) == (10, 4)
 
 
 def test_check_target_budget_compares_each_target_after_adapting(temporary_scenario_id: str, tmp_path: Path) -> None:

