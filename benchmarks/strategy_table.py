@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from lifelong_pose.runner.run import RunConfig, run
 from lifelong_pose.runner.tables import mean_std_cell
 
 Row = tuple[str, dict[str, Any], list[str]]  # strategy, strategy options, plugins
+Extra = Callable[[dict[str, list[dict[str, Any]]]], list[str]]  # a stream's records per row -> Markdown lines
 FIGURES = ("final_avg_mpjpe", "bwt", "forgetting", "adaptation_gain")
 HEADERS = ["", "target MPJPE", "final avg MPJPE", "BWT", "forgetting", "adaptation gain", "adapting (s)"]
 
@@ -262,14 +263,16 @@ def stream_table(
     out: Path,
     args: argparse.Namespace,
     per_target: bool = False,
+    extra: Extra | None = None,
 ) -> list[str]:
     """Markdown lines: a section for ``scenario`` with one table row per name (budgets from ``args``),
-    and with ``per_target`` a second table of each target's error (:func:`per_target_table`)."""
+    with ``per_target`` a second table of each target's error (:func:`per_target_table`), and the
+    lines ``extra`` makes from the same records."""
     budgets = (args.steps, args.adapt_steps, args.device)
     records = {name: run_row(scenario, name, rows[name], seeds, out, *budgets) for name in names}
     table = [summary_row(name, records[name]) for name in names]
     lines = [f"## {scenario}", "", tabulate(table, headers=HEADERS, tablefmt="github"), "", *failures(records)]
-    return lines + (per_target_table(records) if per_target else [])
+    return lines + (per_target_table(records) if per_target else []) + (extra(records) if extra else [])
 
 
 def write_tables(
@@ -280,9 +283,11 @@ def write_tables(
     title: str,
     note: str,
     results: Path,
+    extra: Extra | None = None,
 ) -> None:
     """Run ``names`` on every scenario of ``args`` and write one Markdown file: ``title``, the command
-    that made it, ``note`` (what the target MPJPE means for these rows), one section per scenario."""
+    that made it, ``note`` (what the target MPJPE means for these rows), one section per scenario
+    (with the lines ``extra`` makes from each scenario's records)."""
     from results_file import write_results
 
     command = table_command(script, args, rows, names)
@@ -293,5 +298,5 @@ def write_tables(
         "",
     ]
     for scenario in args.scenarios.split(","):
-        lines += stream_table(scenario, rows, names, args.seeds, Path(args.out), args, per_target=True)
+        lines += stream_table(scenario, rows, names, args.seeds, Path(args.out), args, per_target=True, extra=extra)
     write_results(results, [*lines, ""])

@@ -106,3 +106,30 @@ def test_a_changed_budget_gets_its_own_folder() -> None:
     assert row_folder(out, "cross_dataset", "poseda + ema") == out / "cross_dataset" / "poseda_plus_ema"
     assert row_folder(out, "cross_dataset", "dakpose", 2400) == out / "cross_dataset" / "dakpose__steps2400"
     assert row_folder(out, "x", "a b", 20, 5) == out / "x" / "a_b__steps20__adapt5"
+
+
+def test_the_dakpose_verdict_tests_each_row_against_the_first_on_the_unseen_targets() -> None:
+    from dakpose_table import verdict_lines
+    from scipy.stats import ttest_ind
+
+    def record(seed: int, strategy: str, targets: list[float], cached: bool = False) -> dict[str, Any]:
+        first_row = [40.0 + seed, *targets]
+        made = _record(seed, [first_row] * 3, strategy=strategy)  # never adapts: every row repeats the first
+        made["timing"]["domains"][0]["train_s"] = 0.01 if cached else 100.0 + 10 * seed
+        made["source_cache"] = {"used": cached}
+        return made
+
+    baseline = [record(0, "source_only-v0", [150.0, 160.0], cached=True), record(1, "source_only-v0", [140.0, 150.0])]
+    baseline.append(record(2, "source_only-v0", [146.0, 150.0]))
+    method = [record(s, "dakpose-v0", [t, t + 20.0]) for s, t in enumerate((120.0, 124.0, 130.0))]
+    lines = verdict_lines({"alone": baseline, "method": method, "none finished": []})
+    text = "\n".join(lines)
+    lines = text.splitlines()
+    # unseen targets per seed: alone 155, 145, 148 (mean 149.3); method 130, 134, 140 (mean 134.7)
+    p_value = float(ttest_ind([130.0, 134.0, 140.0], [155.0, 145.0, 148.0], equal_var=False).pvalue)
+    method_line = next(line for line in lines if line.startswith("| method"))
+    assert "134.7 ± 5.0" in method_line and "-14.7" in method_line and f"{p_value:.3g}" in method_line
+    assert "41.0 ± 1.0" in method_line and "110.0 ± 10.0" in method_line  # source error, source seconds
+    alone_line = next(line for line in lines if line.startswith("| alone"))
+    assert "149.3 ± 5.1" in alone_line and "115.0 ± 7.1 (n=2, others cached)" in alone_line
+    assert "none finished" not in text  # a row without a finished seed has nothing to test
