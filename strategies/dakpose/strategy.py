@@ -220,8 +220,10 @@ class DAKPose(LifelongStrategy):
       one lifter step costs 7.8x the quick MLP's at batch 64 (C = 32 with two heads: 19.6x), and
       the plain lifter (``source_only`` with these options, seed 0) reaches 42.5 mm on the
       cross_dataset-v2 source (quick MLP: 30.2; at 2000 steps 67.6, 4000 51.4, 16000 37.8) and
-      XXCS mm on cross_scenario-v2's (MLP: 37.7). The paper profile is T = 27, C = 512, L = 4, K = 6,
-      at 5e-5.
+      47.9 mm on cross_scenario-v2's (MLP: 37.7). Four times the budget takes the cross_dataset
+      source to 34.8 mm (18 %: not converged by the 10 % rule) and its unseen targets from 152.6 to
+      144.4 mm (5 %; ``benchmarks/results/convergence_dakpose_lifter.md``). The paper profile is
+      T = 27, C = 512, L = 4, K = 6, at 5e-5.
     """
 
     Params: ClassVar[type[LifterParams]] = DAKPoseParams
