@@ -34,11 +34,24 @@ from tabulate import tabulate
 import lifelong_pose as lp
 from lifelong_pose.cli.run import parse_seeds
 from lifelong_pose.registry import load_entry_point
-from lifelong_pose.runner.convergence import BudgetCheck, check_budget, check_target_budget, check_unseen_targets
+from lifelong_pose.runner.convergence import BudgetCheck, check_budget, check_target_budget
 from lifelong_pose.runner.tables import mean_std_cell
 from lifelong_pose.training.params import LifterParams
 
 SCENARIOS = "cross_scenario,cross_dataset,cross_camera,long_stream"
+
+
+def unseen_cells(checks: list[BudgetCheck | None]) -> list[str]:
+    """The unseen targets' error at the budget, at the longer one, and the improvement; n/a for a
+    stream without targets."""
+    if any(check is None for check in checks):
+        return ["n/a (no target)"] * 3
+    present = [check for check in checks if check is not None]
+    return [
+        mean_std_cell([c.error for c in present]),
+        mean_std_cell([c.longer_error for c in present]),
+        mean_std_cell([100 * c.improvement for c in present]),
+    ]
 
 
 def main() -> None:
@@ -85,13 +98,15 @@ def main() -> None:
     rows = []
     for scenario in args.scenarios.split(","):
         checks: list[list[BudgetCheck]] = []  # per seed: one check (source) or one per target
-        unseen: list[BudgetCheck] = []  # per seed, source budgets only: the targets the source never saw
+        unseen: list[BudgetCheck | None] = []  # per seed, source budgets only: the targets it never saw
         for seed in args.seeds:
             tick = time.perf_counter()
             if source:
-                budget = {"steps": steps, "factor": args.factor, "seed": seed, "options": lifter_options}
-                found = [check_budget(scenario, out / scenario, **budget)]
-                unseen.append(check_unseen_targets(scenario, out / scenario, **budget))  # the same runs, read
+                source_check, unseen_check = check_budget(
+                    scenario, out / scenario, steps=steps, factor=args.factor, seed=seed, options=lifter_options
+                )
+                found = [source_check]
+                unseen.append(unseen_check)
             else:
                 folder = Path(args.out) / scenario / args.strategy
                 found = check_target_budget(
@@ -118,15 +133,7 @@ def main() -> None:
                     mean_std_cell([100 * c.improvement for c in column]),
                     "yes" if all(c.converged() for c in column) else "NO",
                 ]
-                + (
-                    [
-                        mean_std_cell([c.error for c in unseen]),
-                        mean_std_cell([c.longer_error for c in unseen]),
-                        mean_std_cell([100 * c.improvement for c in unseen]),
-                    ]
-                    if source
-                    else []
-                )
+                + (unseen_cells(unseen) if source else [])
             )
     what = "source" if source else f"{args.strategy} target"
     headers = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lifelong_pose.models.dakpose import token_inputs
+from lifelong_pose.models.dakpose import token_inputs, token_width
 from lifelong_pose.models.factory import Lifter
 
 _BLOCK_NAMES = {
@@ -126,7 +126,7 @@ class ReferenceDAKPoseLifter(Lifter):
         self.channels, self.heads, self.dropout = channels, heads, dropout
         self.encoder_blocks, self.decoder_blocks = encoder_blocks, decoder_blocks
         self.root_offsets = bool(root_offsets)
-        inputs = 4 if self.root_offsets else 2
+        inputs = token_width(self.root_offsets)
         self.structure_encoder = _Encoder("joints", num_joints, channels, heads, encoder_blocks, dropout, inputs)
         self.dynamics_encoder = _Encoder("frames", receptive_field, channels, heads, encoder_blocks, dropout, inputs)
         self.decoder = _Decoder(channels, heads, decoder_blocks, dropout)

@@ -127,6 +127,11 @@ def token_inputs(x2d: torch.Tensor, root_offsets: bool) -> torch.Tensor:
     return torch.cat([x2d, x2d - x2d[..., :1, :]], dim=-1) if root_offsets else x2d
 
 
+def token_width(root_offsets: bool) -> int:
+    """How many numbers each joint token embeds: the last axis of :func:`token_inputs`' output."""
+    return 4 if root_offsets else 2
+
+
 class _Decoder(nn.Module):
     """Fuse structural and dynamic features; ``K`` spatial-temporal block pairs; regress 3D."""
 
@@ -190,7 +195,7 @@ class DAKPoseLifter(Lifter):
         self.channels, self.heads, self.dropout = channels, heads, dropout
         self.encoder_blocks, self.decoder_blocks = encoder_blocks, decoder_blocks
         self.root_offsets = bool(root_offsets)
-        inputs = 4 if self.root_offsets else 2
+        inputs = token_width(self.root_offsets)
         self.structure_encoder = _Encoder("joints", num_joints, channels, heads, encoder_blocks, dropout, inputs)
         self.dynamics_encoder = _Encoder("frames", receptive_field, channels, heads, encoder_blocks, dropout, inputs)
         self.decoder = _Decoder(channels, heads, decoder_blocks, dropout)
