@@ -27,12 +27,15 @@ from lifelong_pose.metrics import (
     forward_transfer,
     mean_std,
     mpjpe,
+    n_mpjpe,
     pa_mpjpe,
     pck,
     summarize,
 )
 
 POSE_METRICS = {"mpjpe": mpjpe, "pa_mpjpe": pa_mpjpe, "pck": pck, "auc": auc}
+# the evaluated metrics and the diagnostic one share the shape checks and batching
+SHAPE_CHECKED = {**POSE_METRICS, "n_mpjpe": n_mpjpe}
 DTYPES = [torch.float32, torch.float64]
 
 
@@ -176,9 +179,9 @@ def test_pa_mpjpe_degenerate_pose_is_finite() -> None:
     assert torch.equal(pa_mpjpe(zeros, zeros), torch.zeros(2))
 
 
-@pytest.mark.parametrize("name", list(POSE_METRICS))
+@pytest.mark.parametrize("name", list(SHAPE_CHECKED))
 def test_batched_shapes_match_flat(name: str) -> None:
-    metric = POSE_METRICS[name]
+    metric = SHAPE_CHECKED[name]
     pred, target = _random_pose(4, 5, seed=6), _random_pose(4, 5, seed=7)
     out = metric(pred, target)
     assert out.shape == (4, 5) and out.dtype == torch.float64
@@ -189,9 +192,9 @@ def test_batched_shapes_match_flat(name: str) -> None:
     torch.testing.assert_close(single, out[2, 3])
 
 
-@pytest.mark.parametrize("name", list(POSE_METRICS))
+@pytest.mark.parametrize("name", list(SHAPE_CHECKED))
 def test_bad_inputs_raise(name: str) -> None:
-    metric = POSE_METRICS[name]
+    metric = SHAPE_CHECKED[name]
     ok = torch.zeros(2, 17, 3)
     with pytest.raises(ValueError, match=r"same shape.*\(2, 17, 3\).*\(2, 16, 3\)"):
         metric(ok, torch.zeros(2, 16, 3))
@@ -205,6 +208,30 @@ def test_bad_inputs_raise(name: str) -> None:
         metric(ok.long(), ok.long())
     with pytest.raises(TypeError, match=r"torch tensors.*ndarray"):
         metric(np.zeros((2, 17, 3)), ok)
+
+
+def test_n_mpjpe_hand_computed() -> None:
+    # s = <pred, target> / <pred, pred> = 2 / 5; s * pred = (0.8, 0, 0), (0, 0.4, 0): errors 0.2 and 0.4
+    target = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]], dtype=torch.float64)
+    pred = torch.tensor([[[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=torch.float64)
+    torch.testing.assert_close(n_mpjpe(pred, target), torch.tensor([0.3], dtype=torch.float64))
+    # a prediction of the right pose at the wrong size costs nothing; MPJPE charges it in full
+    torch.testing.assert_close(n_mpjpe(1.4 * target, target), torch.tensor([0.0], dtype=torch.float64))
+    torch.testing.assert_close(mpjpe(1.4 * target, target), torch.tensor([0.2], dtype=torch.float64))
+    # an all-zero prediction: s = 0, the error is the target's mean distance from the origin, not NaN
+    torch.testing.assert_close(n_mpjpe(torch.zeros_like(target), target), torch.tensor([0.5], dtype=torch.float64))
+
+
+def test_n_mpjpe_ignores_the_predicted_size_only() -> None:
+    pred, target = _random_pose(64, seed=11), _random_pose(64, seed=12)
+    # any size of the same prediction fits to the same pose
+    torch.testing.assert_close(n_mpjpe(3.0 * pred, target), n_mpjpe(pred, target))
+    # a prediction already at its best size is charged what MPJPE charges it
+    best = pred * (pred * target).sum(dim=(-2, -1), keepdim=True) / pred.pow(2).sum(dim=(-2, -1), keepdim=True)
+    torch.testing.assert_close(n_mpjpe(best, target), mpjpe(best, target))
+    # a rotation is not fitted: a turned copy keeps an error
+    turned = target[..., [1, 0, 2]] * torch.tensor([-1.0, 1.0, 1.0], dtype=torch.float64)
+    assert bool((n_mpjpe(turned, target) > 1e-3).all())
 
 
 def test_auc_bad_thresholds_raise() -> None:

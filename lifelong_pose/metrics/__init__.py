@@ -1,7 +1,8 @@
 """Pose metrics, their accumulation, and continual-learning figures from result matrices.
 
 - :mod:`~lifelong_pose.metrics.pose` (torch): per-pose MPJPE ("Protocol #1"), PA-MPJPE
-  ("Protocol #2"), PCK@150 mm and AUC (0-150 mm, 31 thresholds), one value per pose.
+  ("Protocol #2"), PCK@150 mm and AUC (0-150 mm, 31 thresholds), one value per pose; N-MPJPE
+  (scale fitted) as a diagnostic of predicted size.
 - :mod:`~lifelong_pose.metrics.accumulate` (torch): :class:`SumCount`, pose-weighted means from
   sums and counts, never averages of batch averages.
 - :mod:`~lifelong_pose.metrics.matrix` (numpy): A_T, A, BWT, forgetting, FWT and adaptation gain
@@ -45,6 +46,7 @@ _LAZY = {
     "PCK_THRESHOLD": "pose",
     "auc": "pose",
     "mpjpe": "pose",
+    "n_mpjpe": "pose",
     "pa_mpjpe": "pose",
     "pck": "pose",
     "SumCount": "accumulate",

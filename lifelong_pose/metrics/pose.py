@@ -1,4 +1,4 @@
-"""Per-pose 3D pose metrics, batched in torch: MPJPE, PA-MPJPE, PCK and AUC.
+"""Per-pose 3D pose metrics, batched in torch: MPJPE, PA-MPJPE, PCK and AUC (and N-MPJPE, a diagnostic).
 
 Every function takes ``pred, target: (..., J, 3)`` in the same units (metres in this suite) and
 returns one value per pose, shape ``(...)``, never a batch mean: callers accumulate sums and
@@ -118,6 +118,33 @@ def pa_mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     scale = torch.where(spread > 0, (s * d).sum(dim=-1) / spread.clamp_min(torch.finfo(torch.float64).tiny), 0.0)
     aligned = scale[..., None, None] * (x @ rotation) + mu_t
     return _joint_errors(aligned, t).mean(dim=-1).to(out_dtype)
+
+
+def n_mpjpe(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MPJPE after scaling ``pred`` by the one factor that fits ``target`` best (VideoPose3D ``n_mpjpe``).
+
+    The scale ``s = <pred, target> / <pred, pred>`` (over joints and coordinates, per pose) minimises
+    the squared error of ``s * pred``; nothing is rotated or moved. Set beside MPJPE (nothing fitted)
+    and PA-MPJPE (rotation, scale and position fitted), it tells how much of an error is the size of
+    the predicted person alone. A degenerate prediction (all zeros) gets ``s = 0``: the error is the
+    target's mean joint distance from the origin, never NaN. Not one of the evaluated matrices; the
+    diagnostics read it from checkpoints.
+
+    Args:
+        pred: (..., J, 3) predicted joints, metres.
+        target: (..., J, 3) ground-truth joints, same units and joint order.
+
+    Returns:
+        (...) mean over joints of the Euclidean distance after the scale fit, in the input units.
+
+    Raises:
+        ValueError: on shapes that differ or are not (..., J, 3), or non-floating dtypes.
+    """
+    _check_pair(pred, target)
+    power = pred.pow(2).sum(dim=(-2, -1), keepdim=True)
+    fit = (pred * target).sum(dim=(-2, -1), keepdim=True) / power.clamp_min(torch.finfo(pred.dtype).tiny)
+    scale = torch.where(power > 0, fit, torch.zeros_like(fit))
+    return _joint_errors(scale * pred, target).mean(dim=-1)
 
 
 def pck(pred: torch.Tensor, target: torch.Tensor, threshold: float = PCK_THRESHOLD) -> torch.Tensor:

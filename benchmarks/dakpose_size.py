@@ -1,0 +1,139 @@
+"""How much of each DAK-Pose row's error is the size of the person it predicts.
+
+Reads the run folders of ``benchmarks/dakpose_table.py`` and scores each lifter (DAK-Pose never
+adapts: the lifter after the source) on the test split of every domain three ways: MPJPE (nothing
+fitted), N-MPJPE (the one scale that fits each pose best) and PA-MPJPE (rotation, scale and
+position fitted), beside the ratio of predicted to true pose size (mean joint distance from the
+root; 1.0 = the right size). A row that is worse than ``source_only`` with the same lifter in MPJPE
+but not in N-MPJPE has lost on size, not on the pose. Also tests, on the targets neither saw, each
+row's N-MPJPE against the first row's (Welch's two-sided t-test over seeds).
+
+    python benchmarks/dakpose_size.py [--runs runs/dakpose_table] [--scenario cross_dataset]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+from dakpose_table import ROWS  # benchmarks/ is on sys.path when a script runs
+from results_file import write_results
+from strategy_table import add_budget_arguments, budget_suffix, row_folder
+from tabulate import tabulate
+
+import lifelong_pose as lp
+from lifelong_pose.data.domain import DomainData
+from lifelong_pose.leaderboard.ranking import welch_p_value
+from lifelong_pose.metrics.pose import mpjpe, n_mpjpe, pa_mpjpe
+from lifelong_pose.runner.checkpoint import lifter_after
+from lifelong_pose.runner.record import load_record
+from lifelong_pose.runner.tables import mean_std_cell
+
+CHUNK = 4096  # windows per forward pass: the attention lifter's memory grows with the batch
+MEASURES = ("mpjpe", "n_mpjpe", "pa_mpjpe", "size")
+
+
+def scores(model: torch.nn.Module, test: DomainData) -> dict[str, float]:
+    """MPJPE, N-MPJPE, PA-MPJPE (mm) and predicted / true size of ``model`` on every frame of ``test``."""
+    windows = test.window_indices(model.receptive_field)
+    with torch.no_grad():
+        predicted = torch.cat([model(test.x2d[windows[i : i + CHUNK]]) for i in range(0, len(windows), CHUNK)])
+    truth = test.X3d
+    return {
+        "mpjpe": 1000 * float(mpjpe(predicted, truth).mean()),
+        "n_mpjpe": 1000 * float(n_mpjpe(predicted, truth).mean()),
+        "pa_mpjpe": 1000 * float(pa_mpjpe(predicted, truth).mean()),
+        "size": float(predicted.norm(dim=-1).mean() / truth.norm(dim=-1).mean()),
+    }
+
+
+def row_scores(folder: Path, tests: list[DomainData]) -> np.ndarray:
+    """(seeds, domains, measures) of a row's finished runs (empty when none finished)."""
+    per_seed = []
+    for run in sorted(folder.glob("seed-*")):
+        record = load_record(run)
+        if record["status"] != "complete":
+            continue
+        model = lifter_after(run, record, 0).eval()
+        per_seed.append([[scores(model, test)[m] for m in MEASURES] for test in tests])
+    return np.asarray(per_seed).reshape(len(per_seed), len(tests), len(MEASURES))
+
+
+def per_domain_table(found: dict[str, np.ndarray], domain_names: list[str]) -> list[str]:
+    """Markdown: each row's four measures on each domain (the first is the source), mean ± std over seeds."""
+    table = []
+    for name, values in found.items():
+        for domain, domain_name in enumerate(domain_names):
+            cells = [
+                mean_std_cell(list(values[:, domain, k]), digits=3 if measure == "size" else 1)
+                for k, measure in enumerate(MEASURES)
+            ]
+            label = domain_name + (" (source)" if domain == 0 else "")
+            table.append([name if domain == 0 else "", len(values), label, *cells])
+    headers = ["", "seeds", "domain", "MPJPE", "N-MPJPE", "PA-MPJPE", "size"]
+    return [tabulate(table, headers=headers, tablefmt="github", disable_numparse=True), ""]
+
+
+def unseen_table(found: dict[str, np.ndarray]) -> list[str]:
+    """Markdown: each row's three errors, mean over the targets, against the first row's (difference,
+    Welch p over seeds; n/a below two seeds a side). Why: a row that loses in MPJPE but not in
+    N-MPJPE lost on the size of the person, not on the pose."""
+    baseline_name = next(iter(found))
+    baseline = found[baseline_name][:, 1:].mean(axis=1)  # (seeds, measures)
+    table = []
+    for name, values in found.items():
+        unseen = values[:, 1:].mean(axis=1)
+        row: list[str | int] = [name, len(values)]
+        for k in range(len(MEASURES) - 1):  # the three errors, not the size
+            cell = mean_std_cell(list(unseen[:, k]))
+            if name != baseline_name:
+                p_value = welch_p_value(list(unseen[:, k]), list(baseline[:, k]))
+                difference = unseen[:, k].mean() - baseline[:, k].mean()
+                cell += f" ({difference:+.1f}, p {'n/a' if p_value is None else f'{p_value:.3g}'})"
+            row.append(cell)
+        table.append(row)
+    headers = ["", "seeds", "MPJPE", "N-MPJPE", "PA-MPJPE"]
+    return [tabulate(table, headers=headers, tablefmt="github", disable_numparse=True), ""]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", default="runs/dakpose_table")
+    parser.add_argument("--scenario", default="cross_dataset")
+    parser.add_argument("--results", default=None, help="default: benchmarks/results/dakpose_size_SCENARIO.md")
+    add_budget_arguments(parser)  # the budgets the table ran with, which name its folders
+    args = parser.parse_args()
+    results = args.results or str(Path(__file__).parent / "results" / f"dakpose_size_{args.scenario}.md")
+    scenario = lp.make(args.scenario)
+    tests = [scenario.test_data(domain) for domain in range(scenario.num_domains)]
+    found = {}
+    for name in ROWS:
+        values = row_scores(row_folder(Path(args.runs), args.scenario, name, args.steps, args.adapt_steps), tests)
+        if len(values):
+            found[name] = values
+    if not found:
+        raise SystemExit(f"no finished run under {args.runs}/{args.scenario}{budget_suffix(args.steps, None)}")
+    flags = "".join(f" {flag} {value}" for flag, value in (("--steps", args.steps),) if value is not None)
+    lines = [
+        f"# The size of the poses DAK-Pose's rows predict, {args.scenario} (sim, quick)",
+        "",
+        f"Made by `python benchmarks/dakpose_size.py --scenario {args.scenario}{flags}` from the runs of "
+        f"`benchmarks/dakpose_table.py` ({scenario.spec.id}, sim, quick profile, world seed {scenario.seed}); "
+        "mean ± std over seeds, mm. "
+        "MPJPE fits nothing, N-MPJPE one scale per pose, PA-MPJPE rotation, scale and position; "
+        "size = predicted / true mean joint distance from the root (1.0 = the right size).",
+        "",
+        f"Mean over the targets neither saw, each row against {next(iter(found))} (difference, Welch p over seeds):",
+        "",
+        *unseen_table(found),
+        "Per domain:",
+        "",
+        *per_domain_table(found, scenario.domain_names),
+    ]
+    write_results(results, lines)
+
+
+if __name__ == "__main__":
+    main()
