@@ -61,6 +61,23 @@ def row_scores(folder: Path, tests: list[DomainData]) -> np.ndarray:
     return np.asarray(per_seed).reshape(len(per_seed), len(tests), len(MEASURES))
 
 
+def image_sizes(tests: list[DomainData]) -> list[str]:
+    """Markdown: each domain's mean 2D joint distance from the root in the lifter's normalised input,
+    and its 3D one, as ratios to the source's. Why: the size a lifter predicts can only come from
+    the 2D it reads, so a target whose people look larger in 2D than the source's invites larger
+    predictions."""
+
+    def root_distance(points: torch.Tensor) -> float:
+        return float((points - points[..., :1, :]).norm(dim=-1).mean())
+
+    source_2d, source_3d = root_distance(tests[0].x2d), root_distance(tests[0].X3d)
+    cells = [
+        f"{test.name}: 2D {root_distance(test.x2d) / source_2d:.2f}, 3D {root_distance(test.X3d) / source_3d:.2f}"
+        for test in tests[1:]
+    ]
+    return [f"People's size against the source's (mean joint distance from the root): {'; '.join(cells)}.", ""]
+
+
 def per_domain_table(found: dict[str, np.ndarray], domain_names: list[str]) -> list[str]:
     """Markdown: each row's four measures on each domain (the first is the source), mean ± std over seeds."""
     table = []
@@ -131,6 +148,7 @@ def main() -> None:
         "Per domain:",
         "",
         *per_domain_table(found, scenario.domain_names),
+        *image_sizes(tests),
     ]
     write_results(results, lines)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -56,3 +57,17 @@ def test_per_domain_table_names_the_source_and_prints_size_to_three_places() -> 
     table = lines[0].splitlines()
     assert table[2].startswith("| row ") and "h36m_like (source)" in table[2] and "42.0 ± 2.8" in table[2]
     assert table[3].startswith("|     ") and "3dhp_like " in table[3] and "0.813 ± 0.001" in table[3]
+
+
+def test_image_sizes_are_ratios_to_the_source() -> None:
+    import torch
+    from dakpose_size import image_sizes
+
+    def domain(name: str, size_2d: float, size_3d: float) -> SimpleNamespace:
+        # root at joint 0, two more joints at the given distance from it
+        x2d = torch.tensor([[[0.5, 0.5], [0.5 + size_2d, 0.5], [0.5, 0.5 - size_2d]]])
+        X3d = torch.tensor([[[0.0, 0.0, 0.0], [size_3d, 0.0, 0.0], [0.0, 0.0, size_3d]]])
+        return SimpleNamespace(name=name, x2d=x2d, X3d=X3d)
+
+    lines = image_sizes([domain("source", 0.2, 0.4), domain("phone", 0.5, 0.44), domain("studio", 0.15, 0.4)])
+    assert lines[0].endswith("phone: 2D 2.50, 3D 1.10; studio: 2D 0.75, 3D 1.00.")
