@@ -41,6 +41,7 @@ def table_arguments(
     parser.add_argument("--rows", default=",".join(rows), help="comma-separated row names to run")
     parser.add_argument("--out", default=out, help="run folders (resumed if present)")
     parser.add_argument("--results", default=results, help="the markdown file to write")
+    parser.set_defaults(results_default=results)  # a table written elsewhere names its file in its command
     parser.add_argument("--device", default="cpu", help="torch device of every run (a GPU: 'cuda')")
     add_budget_arguments(parser)
     args = parser.parse_args()
@@ -53,10 +54,13 @@ def table_arguments(
 
 def table_command(script: str, args: argparse.Namespace, rows: dict[str, Row], names: Sequence[str]) -> str:
     """The command line that reproduces a results file: seeds, scenarios, budgets and device where they are
-    not the defaults, and, for a subset, the rows."""
+    not the defaults, for a subset the rows, and the file where it is not the script's own."""
     command = f"python benchmarks/{script} --seeds {','.join(map(str, args.seeds))} --scenarios {args.scenarios}"
     if list(names) != list(rows):
         command += f' --rows "{",".join(names)}"'
+    results = getattr(args, "results", None)
+    if results is not None and results != getattr(args, "results_default", results):
+        command += f" --results {results}"
     return command + budget_flags(args)
 
 

@@ -95,6 +95,19 @@ def test_table_command_names_every_departure_from_the_defaults() -> None:
         'python benchmarks/t.py --seeds 0 --scenarios cross_dataset --rows "b"'
         " --steps 2400 --adapt-steps 50 --device cuda"
     )
+    # a table written to a file other than the script's own names it: rerun without it, it would overwrite
+    args = argparse.Namespace(
+        seeds=[0],
+        scenarios="cross_dataset",
+        steps=None,
+        adapt_steps=None,
+        device="cpu",
+        results="benchmarks/results/other.md",
+        results_default="/repo/benchmarks/results/own.md",
+    )
+    assert table_command("t.py", args, rows, ["a", "b"]).endswith(" --results benchmarks/results/other.md")
+    args.results = args.results_default
+    assert "--results" not in table_command("t.py", args, rows, ["a", "b"])
 
 
 def test_hardware_says_what_made_a_table() -> None:
