@@ -6,21 +6,20 @@ fitted), N-MPJPE (the one scale that fits each pose best) and PA-MPJPE (rotation
 position fitted), beside the ratio of predicted to true pose size (mean joint distance from the
 root; 1.0 = the right size). A row that is worse than ``source_only`` with the same lifter in MPJPE
 but not in N-MPJPE has lost on size, not on the pose. Also tests, on the targets neither saw, each
-row's N-MPJPE against the first row's (Welch's two-sided t-test over seeds).
+row's three errors against the first row's (Welch's two-sided t-test over seeds).
 
     python benchmarks/dakpose_size.py [--runs runs/dakpose_table] [--scenario cross_dataset]
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import torch
 from dakpose_table import ROWS  # benchmarks/ is on sys.path when a script runs
 from results_file import write_results
-from strategy_table import add_budget_arguments, budget_suffix, row_folder
+from strategy_table import budget_suffix, row_folder, run_reader_arguments
 from tabulate import tabulate
 
 import lifelong_pose as lp
@@ -57,7 +56,8 @@ def row_scores(folder: Path, tests: list[DomainData]) -> np.ndarray:
         if record["status"] != "complete":
             continue
         model = lifter_after(run, record, 0).eval()
-        per_seed.append([[scores(model, test)[m] for m in MEASURES] for test in tests])
+        measured = [scores(model, test) for test in tests]  # one forward pass per domain
+        per_seed.append([[domain[m] for m in MEASURES] for domain in measured])
     return np.asarray(per_seed).reshape(len(per_seed), len(tests), len(MEASURES))
 
 
@@ -116,13 +116,9 @@ def unseen_table(found: dict[str, np.ndarray]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", default="runs/dakpose_table")
-    parser.add_argument("--scenario", default="cross_dataset")
-    parser.add_argument("--results", default=None, help="default: benchmarks/results/dakpose_size_SCENARIO.md")
-    add_budget_arguments(parser)  # the budgets the table ran with, which name its folders
-    args = parser.parse_args()
-    results = args.results or str(Path(__file__).parent / "results" / f"dakpose_size_{args.scenario}.md")
+    args = run_reader_arguments(
+        __doc__.splitlines()[0], runs="runs/dakpose_table", scenario="cross_dataset", stem="dakpose_size"
+    )
     scenario = lp.make(args.scenario)
     tests = [scenario.test_data(domain) for domain in range(scenario.num_domains)]
     found = {}
@@ -132,7 +128,7 @@ def main() -> None:
             found[name] = values
     if not found:
         raise SystemExit(f"no finished run under {args.runs}/{args.scenario}{budget_suffix(args.steps, None)}")
-    flags = "".join(f" {flag} {value}" for flag, value in (("--steps", args.steps),) if value is not None)
+    flags = "" if args.steps is None else f" --steps {args.steps}"  # DAK-Pose never adapts: no target budget
     lines = [
         f"# The size of the poses DAK-Pose's rows predict, {args.scenario} (sim, quick)",
         "",
@@ -150,7 +146,7 @@ def main() -> None:
         *per_domain_table(found, scenario.domain_names),
         *image_sizes(tests),
     ]
-    write_results(results, lines)
+    write_results(args.results, lines)
 
 
 if __name__ == "__main__":

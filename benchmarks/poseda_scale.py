@@ -15,13 +15,12 @@ that target (``source_only``: after the source), seed by seed.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import torch
 from results_file import write_results  # benchmarks/ is on sys.path when a script runs
-from strategy_table import add_budget_arguments, budget_suffix
+from strategy_table import budget_suffix, run_reader_arguments
 from tabulate import tabulate
 
 import lifelong_pose as lp
@@ -52,13 +51,9 @@ def size_ratios(run_dir: Path, scenario: Scenario) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", default="runs/poseda_table")
-    parser.add_argument("--scenario", default="cross_scenario")
-    parser.add_argument("--results", default=None, help="default: benchmarks/results/poseda_scale_SCENARIO.md")
-    add_budget_arguments(parser)  # the budgets the table ran with, which name its folders
-    args = parser.parse_args()
-    results = args.results or str(Path(__file__).parent / "results" / f"poseda_scale_{args.scenario}.md")
+    args = run_reader_arguments(
+        __doc__.splitlines()[0], runs="runs/poseda_table", scenario="cross_scenario", stem="poseda_scale"
+    )
     scenario = lp.make(args.scenario)
     table = []
     for row in ROWS:
@@ -80,7 +75,7 @@ def main() -> None:
         tabulate(table, headers=headers, tablefmt="github"),
         "",
     ]
-    write_results(results, lines)
+    write_results(args.results, lines)
 
 
 if __name__ == "__main__":

@@ -74,6 +74,20 @@ def budget_flags(args: argparse.Namespace) -> str:
     return flags + (f" --device {args.device}" if args.device != "cpu" else "")
 
 
+def run_reader_arguments(description: str, *, runs: str, scenario: str, stem: str) -> argparse.Namespace:
+    """The command line of a script that reads a table's run folders on one stream: ``--runs`` (the
+    table's ``--out``), ``--scenario``, the budgets the table ran with (they name its folders) and
+    ``--results``, by default ``benchmarks/results/STEM_SCENARIO.md`` (filled in on the result)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--runs", default=runs, help="the table's run folders")
+    parser.add_argument("--scenario", default=scenario)
+    parser.add_argument("--results", default=None, help=f"default: benchmarks/results/{stem}_SCENARIO.md")
+    add_budget_arguments(parser)
+    args = parser.parse_args()
+    args.results = args.results or str(Path(__file__).parent / "results" / f"{stem}_{args.scenario}.md")
+    return args
+
+
 def add_budget_arguments(parser: argparse.ArgumentParser) -> None:
     """``--steps`` / ``--adapt-steps``: shrink every budget (CI smoke runs); the tables use the defaults."""
     parser.add_argument("--steps", type=int, default=None, help="source budget of every row (CI smoke runs)")
